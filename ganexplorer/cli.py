@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func, help: str, ckpt: bool = True) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.set_defaults(func=func)
-        sp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if ckpt:
             sp.add_argument("ckpt", metavar="CKPT", help="checkpoint file (any supported format)")
         return sp
