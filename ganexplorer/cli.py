@@ -1,12 +1,14 @@
 """Headless commands: the same operations the window offers, for scripts and batch work.
 
-    ganexplorer                       open the window
+    ganexplorer [CKPT]                open the window (on CKPT)
     ganexplorer info CKPT [--json]
     ganexplorer generate CKPT (--seeds 0-15 | --z Z.npy [--c C.npy]) [--psi P] --out OUT.png|OUT.npy
     ganexplorer interpolate CKPT --seeds A,B[,C...] --steps N [--slerp] --out strip.png|anim.gif|anim.mp4
     ganexplorer arithmetic CKPT --group +1,2,3 --group -4,5,6 --group +7,8,9 --out grid.png
     ganexplorer mix CKPT --rows SEEDS --cols SEEDS --layers coarse|middle|fine|I-J --out grid.png
     ganexplorer directions CKPT --method pca|sefa --k 10 --out dirs.npz
+    ganexplorer edit CKPT (--seed S | --latent L.npy) --strokes strokes.json --out edited.png [--record anim.gif]
+    ganexplorer project CKPT IMAGE [--steps N] --out result.npz|result.png [--record anim.gif]
     ganexplorer convert IN OUT.safetensors
 
 Errors print one line and exit with status 2; --debug shows the traceback instead.
@@ -155,7 +157,9 @@ def cmd_info(args) -> None:
           f"{d['img_channels']} channel(s), {d['parameters']:,} parameters")
     print(f"  z_dim {d['z_dim']}, w_dim {d['w_dim']}, num_ws {d['num_ws']}, c_dim {d['c_dim']}")
     print(f"  sha256 {d['sha256']}")
-    for key in ("name", "credit", "licence", "dataset"):
+    print(f"  config: {json.dumps(d['config'], default=str)}")
+    for key in ("name", "credit", "licence", "dataset", "provenance", "truncation_center",
+                "lr_mlp", "note", "converted_from"):
         if model.info.get(key):
             print(f"  {key}: {model.info[key]}")
 
@@ -217,31 +221,17 @@ def cmd_arithmetic(args) -> None:
     if len(args.group) < 2:
         raise UsageError("give at least two --group options, like --group +1,2,3 --group -4,5,6")
     model = _load(args.ckpt, args.device)
-    from .export.images import make_grid, to_uint8
     from .export.metadata import save_image
+    from .render.figures import arithmetic_figure
     from .render.recipes import arithmetic_ws
-    from .render.synth import synthesize
     signs = [s for s, _ in args.group]
     groups = [g for _, g in args.group]
     r = arithmetic_ws(model.G, groups, signs, args.space, args.psi, args.neighbours, args.sigma,
                       args.noise_seed)
-    # Layout as in the DCGAN paper: one row per group (members then the mean, labelled with
-    # its sign), a last row with the result and its neighbours.
-    cols = max(max(len(g) for g in groups) + 1, 1 + args.neighbours)
-    tiles, labels, ws_all = [], [], []
-    blank = np.full((1, model.G.img_resolution, model.G.img_resolution, 3), 255, np.uint8)
-    for gi, (sign, members) in enumerate(args.group):
-        imgs = to_uint8(synthesize(model.G, np.concatenate([r.members[gi], r.means[gi:gi + 1]])))
-        row = list(imgs[:-1]) + [blank[0]] * (cols - len(members) - 1) + [imgs[-1]]
-        lab = [str(s) for s in members] + [""] * (cols - len(members) - 1) + [f"{'+' if sign > 0 else '-'}mean"]
-        tiles += row
-        labels += lab
-        ws_all.append(np.concatenate([r.members[gi], r.means[gi:gi + 1]]))
-    imgs = to_uint8(synthesize(model.G, np.concatenate([r.result, r.neighbours])))
-    tiles += list(imgs) + [blank[0]] * (cols - len(imgs))
-    labels += ["result"] + [f"n{i}" for i in range(len(r.neighbours))] + [""] * (cols - len(imgs))
-    ws_all += [r.result, r.neighbours]
-    grid = make_grid(np.stack(tiles), cols=cols, labels=labels if args.labels else None)
+    # Layout as in the DCGAN paper (shared with the window): one row per group (members then
+    # the mean, labelled with its sign), a last row with the result and its neighbours.
+    fig = arithmetic_figure(model.G, r, signs, [[str(s) for s in g] for g in groups])
+    grid = fig.image(labels=args.labels)
     meta = _meta(model, groups=groups, signs=signs, psi=args.psi, space=args.space,
                  neighbours=args.neighbours, sigma=args.sigma, noise_seed=args.noise_seed)
     save_image(grid, out, meta, latents={"result": r.result, "neighbours": r.neighbours,
@@ -252,20 +242,11 @@ def cmd_arithmetic(args) -> None:
 def cmd_mix(args) -> None:
     out = _check_out(args.out, (".png",))
     model = _load(args.ckpt, args.device)
-    from .export.images import make_grid, to_uint8
     from .export.metadata import save_image
+    from .render.figures import mixing_figure
     from .render.recipes import mixing_ws
-    from .render.synth import synthesize
     rows, cols, cells = mixing_ws(model.G, args.rows, args.cols, args.layers, args.psi)
-    R, C = len(rows), len(cols)
-    row_img = to_uint8(synthesize(model.G, rows))
-    col_img = to_uint8(synthesize(model.G, cols))
-    cell_img = to_uint8(synthesize(model.G, cells.reshape(R * C, *cells.shape[2:])))
-    blank = np.full_like(row_img[0], 255)
-    tiles = [blank] + list(col_img)
-    for i in range(R):
-        tiles += [row_img[i]] + list(cell_img[i * C:(i + 1) * C])
-    grid = make_grid(np.stack(tiles), cols=C + 1)
+    grid = mixing_figure(model.G, rows, cols, cells).image()
     from .latent.stylemix import resolve_layers
     span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution)
     meta = _meta(model, rows=args.rows, cols=args.cols, layers=list(span), psi=args.psi)
@@ -283,6 +264,128 @@ def cmd_directions(args) -> None:
         d = sefa_directions(model.G, args.k)
     d.save(out)
     print(f"wrote {out} ({len(d.vectors)} {args.method} directions)")
+
+
+def _record(model, recording, path: Path, fps: float) -> int:
+    """Render the recorded best latents start -> result and write them as GIF/MP4."""
+    from .export.animation import save_animation
+    from .export.images import to_uint8
+    from .render.synth import synthesize
+    ws = recording.frames_ws()
+    save_animation(to_uint8(synthesize(model.G, ws)), path, fps=fps)
+    return len(ws)
+
+
+def _load_latent(path: str, G) -> np.ndarray:
+    """--latent: .npy [num_ws, w_dim] / [1, num_ws, w_dim] (a DCGAN also takes [z_dim]), or .npz with 'ws'."""
+    if path.lower().endswith(".npz"):
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                if "ws" not in d:
+                    raise UsageError(f"--latent {path}: the archive has no 'ws' array")
+                a = d["ws"]
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--latent {path}: not a readable .npz archive ({e})") from None
+    else:
+        a = _load_array(path, "--latent")
+    a = np.asarray(a, np.float32)
+    if a.ndim == 1 and a.shape[0] == G.w_dim:
+        a = a[None]
+    if a.ndim == 2 and a.shape == (1, G.w_dim) and G.num_ws > 1:
+        a = np.repeat(a, G.num_ws, axis=0)
+    if a.ndim == 2:
+        a = a[None]
+    if a.shape != (1, G.num_ws, G.w_dim):
+        raise UsageError(f"--latent {path}: expected ws [1, {G.num_ws}, {G.w_dim}], got {list(a.shape)}")
+    return a
+
+
+def cmd_edit(args) -> None:
+    out = _check_out(args.out, (".png",))
+    rec_path = _check_out(args.record, (".gif", ".mp4")) if args.record else None
+    from .latent.strokes import StrokeDocument, rasterize
+    doc = StrokeDocument.load(args.strokes)
+    if doc.is_empty():
+        raise UsageError(f"--strokes {args.strokes}: no colour, sketch or warp strokes to satisfy")
+    model = _load(args.ckpt, args.device)
+    G = model.G
+    D = model.D.to(G.w_avg.device) if model.D is not None else None
+    from .export.images import to_uint8
+    from .export.metadata import save_image
+    from .latent.edit import EditConfig, Recording, edit_latent
+    from .render.synth import seeds_to_ws
+    ws0 = _load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
+    cfg = EditConfig(steps=args.steps, candidates=args.candidates, lambda_latent=args.lambda_latent,
+                     lambda_keep=args.lambda_keep,
+                     space=args.space, seed=args.perturb_seed,
+                     lambda_realism=args.lambda_realism if D is not None else 0.0)
+    problems = cfg.validate()
+    if problems:
+        raise UsageError("; ".join(problems))
+    rec = Recording([ws0])
+    ev = None
+    for ev in edit_latent(G, ws0, rasterize(doc, G.img_resolution), cfg, D):
+        rec.add(ev)
+    from PIL import Image
+    img = Image.fromarray(to_uint8(ev.best_image)[0])
+    meta = _meta(model, edit={"strokes": doc.to_dict(), "steps": ev.step, "candidates": cfg.candidates,
+                              "lambda_latent": cfg.lambda_latent, "lambda_keep": cfg.lambda_keep, "perturb_seed": cfg.seed,
+                              "cost": {k: round(v, 6) for k, v in ev.terms.items()}},
+                 seed=None if args.latent else args.seed, psi=args.psi)
+    save_image(img, out, meta, latents={"ws": ev.best_ws, "ws_start": ws0})
+    msg = f"wrote {out} ({ev.step} steps, cost {ev.best_loss:.4f}, {ev.elapsed:.1f}s)"
+    if rec_path:
+        n = _record(model, rec, rec_path, args.fps)
+        msg += f"; {rec_path} ({n} frames)"
+    print(msg)
+
+
+def cmd_project(args) -> None:
+    out = _check_out(args.out, (".npz", ".png"))
+    rec_path = _check_out(args.record, (".gif", ".mp4")) if args.record else None
+    model = _load(args.ckpt, args.device)
+    G = model.G
+    dev = G.w_avg.device
+    E = model.E.to(dev) if (model.E is not None and not args.no_encoder) else None
+    D = model.D.to(dev) if model.D is not None else None
+    from .latent.edit import Recording
+    from .latent.project import ProjectConfig, load_target, project
+    target = load_target(args.image, G.img_resolution, G.img_channels)
+    c = None
+    if G.c_dim and not getattr(G, "has_styles", False):
+        if args.class_index is None or not 0 <= args.class_index < G.c_dim:
+            raise UsageError(f"this model is conditional: give --class between 0 and {G.c_dim - 1}")
+        c = np.eye(G.c_dim, dtype=np.float32)[args.class_index][None]
+    cfg = ProjectConfig(steps=args.steps, starts=args.starts, space=args.space, seed=args.seed)
+    problems = cfg.validate()
+    if problems:
+        raise UsageError("; ".join(problems))
+    rec = Recording()
+    ev = None
+    for ev in project(G, target, cfg, E, D, c=c):
+        rec.add_ws(ev.ws)
+    if out.suffix.lower() == ".npz":
+        from .atomic import atomic_path
+        arrays = {"ws": ev.ws.astype(np.float32), "image": ev.image.astype(np.float32),
+                  "target": target, "psnr": np.float32(ev.psnr)}
+        arrays.update({f"noise/{k}": v for k, v in ev.noise.items()})
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+    else:
+        from PIL import Image
+        from .export.images import to_uint8
+        from .export.metadata import save_image
+        save_image(Image.fromarray(to_uint8(ev.image)[0]), out,
+                   _meta(model, projection={"image": Path(args.image).name, "steps": ev.step,
+                                            "psnr": round(ev.psnr, 3), "encoder": E is not None}),
+                   latents={"ws": ev.ws})
+    msg = f"wrote {out} (PSNR {ev.psnr:.2f} dB after {ev.step} steps, {ev.elapsed:.1f}s"
+    msg += ", started from the encoder's guess)" if E is not None else ")"
+    if rec_path:
+        n = _record(model, rec, rec_path, args.fps)
+        msg += f"; {rec_path} ({n} frames)"
+    print(msg)
 
 
 def cmd_convert(args) -> None:
@@ -365,6 +468,43 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     common(sp)
 
+    sp = add("edit", cmd_edit, "iGAN-style edit: steer a latent to obey colour/sketch/warp strokes")
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), help="start from this seed")
+    src.add_argument("--latent", help="start from ws in a .npy (or a projection's .npz)")
+    sp.add_argument("--strokes", required=True, help="strokes JSON (the edit panel saves the same file)")
+    sp.add_argument("--steps", type=_positive("--steps", 1, 100_000), default=60)
+    sp.add_argument("--candidates", type=_positive("--candidates", 1, 256), default=8,
+                    help="K latents optimised together (the start and K-1 perturbations)")
+    sp.add_argument("--lambda-latent", type=_nonneg_float("--lambda-latent"), default=0.1,
+                    help="weight of staying near the start latent (default 0.1)")
+    sp.add_argument("--lambda-keep", type=_nonneg_float("--lambda-keep"), default=1.0,
+                    help="weight of keeping the image where no stroke is (default 1; 0 = iGAN's cost)")
+    sp.add_argument("--lambda-realism", type=_nonneg_float("--lambda-realism"), default=0.02,
+                    help="weight of the discriminator's realism term, when the checkpoint has D")
+    sp.add_argument("--space", choices=("auto", "z", "w", "w+"), default="auto")
+    sp.add_argument("--perturb-seed", type=_positive("--perturb-seed", 0, 2**32 - 1), default=0,
+                    help="seed of the K-1 perturbed starts")
+    sp.add_argument("--record", help="also write the edit start -> result as anim.gif or anim.mp4")
+    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=12)
+    sp.add_argument("--out", required=True, help="edited.png (the latents ride in its metadata)")
+    common(sp)
+
+    sp = add("project", cmd_project, "project a real image into the latent space")
+    sp.add_argument("image", metavar="IMAGE", help="a picture; centre-cropped and resized to the model")
+    sp.add_argument("--steps", type=_positive("--steps", 1, 100_000), default=150)
+    sp.add_argument("--starts", type=_positive("--starts", 1, 256), default=2,
+                    help="latents optimised side by side; the best wins")
+    sp.add_argument("--space", choices=("auto", "z", "w", "w+"), default="auto")
+    sp.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), default=0)
+    sp.add_argument("--class", dest="class_index", type=_positive("--class", 0, 100_000), default=None,
+                    help="class of a conditional DCGAN")
+    sp.add_argument("--no-encoder", action="store_true", help="ignore the checkpoint's encoder E")
+    sp.add_argument("--record", help="also write the projection as anim.gif or anim.mp4")
+    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=12)
+    sp.add_argument("--out", required=True, help="result.npz (ws, image, target, psnr) or result.png")
+    common(sp, psi=False)
+
     sp = add("directions", cmd_directions, "find semantic directions (GANSpace PCA or SeFa)")
     sp.add_argument("--method", choices=("pca", "sefa"), default="sefa")
     sp.add_argument("--k", type=_positive("--k", 1, 4096), default=10)
@@ -396,6 +536,10 @@ def _glue_signed_groups(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = _glue_signed_groups(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        from .__main__ import main as gui_main   # `ganexplorer model.pkl` opens the window on it
+        return gui_main(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         from .__main__ import main as gui_main

@@ -11,14 +11,18 @@ from torch import nn
 def network_classes() -> dict[str, type[nn.Module]]:
     from .dcgan import DCGANGenerator
     table: dict[str, type[nn.Module]] = {"DCGANGenerator": DCGANGenerator}
-    try:  # the StyleGAN2 generator and discriminators arrive with later modules
-        from .stylegan2 import StyleGAN2Generator
-        table["StyleGAN2Generator"] = StyleGAN2Generator
-    except ImportError:
-        pass
-    try:
+    from .lucidrains_stylegan2 import LucidrainsGenerator
+    from .stylegan2 import StyleGAN2Generator
+    table["StyleGAN2Generator"] = StyleGAN2Generator
+    table["LucidrainsGenerator"] = LucidrainsGenerator
+    try:  # discriminators arrive with the trainer's module
         from . import discriminator
         table.update(discriminator.CLASSES)
+    except ImportError:
+        pass
+    try:  # the inversion encoder E (trained by trainer/encoder.py)
+        from . import encoder
+        table.update(encoder.CLASSES)
     except ImportError:
         pass
     return table
