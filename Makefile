@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint install-desktop screenshots clean
+.PHONY: setup run test lint install-desktop uninstall-desktop screenshots bench-ui clean
 
 setup: $(STAMP)
 
@@ -31,3 +31,30 @@ test: setup lint
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# ---------------------------------------------------------------- the explorer window (issue 5)
+APPS_DIR ?= $(HOME)/.local/share/applications
+ICONS_DIR ?= $(HOME)/.local/share/icons/hicolor
+
+# A launcher for this user: double-click "GAN Explorer" in the desktop's application menu.
+install-desktop: setup
+	mkdir -p $(APPS_DIR) $(ICONS_DIR)/scalable/apps $(ICONS_DIR)/256x256/apps
+	sed 's|@EXEC@|$(abspath $(PY)) -m ganexplorer|' resources/ganexplorer.desktop > $(APPS_DIR)/ganexplorer.desktop
+	chmod +x $(APPS_DIR)/ganexplorer.desktop
+	cp resources/icons/ganexplorer.svg $(ICONS_DIR)/scalable/apps/ganexplorer.svg
+	cp resources/icons/ganexplorer.png $(ICONS_DIR)/256x256/apps/ganexplorer.png
+	if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(APPS_DIR); fi
+	if command -v gtk-update-icon-cache >/dev/null; then gtk-update-icon-cache -q -t $(ICONS_DIR); fi
+	@echo "installed $(APPS_DIR)/ganexplorer.desktop"
+
+uninstall-desktop:
+	rm -f $(APPS_DIR)/ganexplorer.desktop $(ICONS_DIR)/scalable/apps/ganexplorer.svg \
+	      $(ICONS_DIR)/256x256/apps/ganexplorer.png
+
+# Every panel rendered offscreen into docs/screenshots/*.png.
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshots.py --out docs/screenshots
+
+# GUI-thread stalls and event-to-frame delay during 60 Hz slider drags (CPU).
+bench-ui: setup
+	QT_QPA_PLATFORM=offscreen $(PY) bench/ui_latency.py

@@ -1,0 +1,134 @@
+"""Background work for the window: the render thread, and one-off jobs.
+
+`RenderThread` is the Qt glue around render.mailbox.serve: one QThread, a one-slot
+mailbox (newest request wins), results delivered by a queued signal.
+
+`Job` runs a function (or a generator function that yields progress events) on a
+worker thread; it reaches the GUI only through queued signals, checks `cancel()` between
+yielded steps, and turns every exception into `failed(message)`: nothing raises into
+the event loop.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ..models.errors import CheckpointError
+from ..render.mailbox import Mailbox, serve
+from ..render.renderer import Renderer
+from ..render.requests import RenderRequest
+
+
+class RenderThread(QThread):
+    """The one render thread. `submit` never blocks; `resultReady(RenderResult)` is queued."""
+
+    resultReady = Signal(object)
+
+    def __init__(self, renderer: Renderer, parent: QObject | None = None):
+        super().__init__(parent)
+        self.renderer = renderer
+        self.mailbox: Mailbox[RenderRequest] = Mailbox()
+        self.setObjectName("render")
+
+    def submit(self, req: RenderRequest) -> None:
+        self.mailbox.put(req)
+
+    def run(self) -> None:
+        serve(self.mailbox, self.renderer.render, self.resultReady.emit)
+
+    def stop(self) -> None:
+        self.mailbox.close()
+        self.wait(10_000)
+
+
+class Job(QObject):
+    """One background task. Keep a reference until `done` fires (JobRunner does)."""
+
+    progress = Signal(object)     # whatever the generator yields
+    finished = Signal(object)     # the function's return value
+    failed = Signal(str)          # a readable message
+    done = Signal()               # after finished, failed or cancelled
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "job", **kwargs: Any):
+        super().__init__()
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._cancel = threading.Event()
+        self.name = name
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> "Job":
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            value = self._fn(*self._args, **self._kwargs)
+            if inspect.isgenerator(value):
+                gen = value
+                value = None
+                while True:
+                    if self._cancel.is_set():
+                        gen.close()
+                        return
+                    try:
+                        event = next(gen)
+                    except StopIteration as stop:
+                        value = stop.value
+                        break
+                    self.progress.emit(event)
+            if not self._cancel.is_set():
+                self.finished.emit(value)
+        except CheckpointError as e:
+            self.failed.emit(str(e))
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            self.failed.emit(f"{where}{e.strerror or e}")
+        except ValueError as e:
+            self.failed.emit(str(e))
+        except Exception as e:   # a bug in a task must not take the app down
+            self.failed.emit(f"{self.name} failed ({type(e).__name__}: {e})")
+        finally:
+            self.done.emit()
+
+
+class JobRunner(QObject):
+    """Starts jobs and keeps them alive until they end."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._jobs: set[Job] = set()
+
+    def start(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[str], None] | None = None,
+              on_progress: Callable[[Any], None] | None = None, name: str = "job", **kwargs: Any) -> Job:
+        job = Job(fn, *args, name=name, **kwargs)
+        if on_done is not None:
+            job.finished.connect(on_done)
+        if on_error is not None:
+            job.failed.connect(on_error)
+        if on_progress is not None:
+            job.progress.connect(on_progress)
+        self._jobs.add(job)
+        job.done.connect(lambda: self._jobs.discard(job))
+        return job.start()
+
+    def active(self) -> int:
+        return len(self._jobs)
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()

@@ -1,0 +1,178 @@
+"""Directions: GANSpace (PCA) and SeFa components and saved directions, each a slider with
+its own layer range, applied to the current latent; reset; pin the edited latent."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSpinBox, QVBoxLayout, QWidget)
+from superqt import QRangeSlider
+
+from ...latent.directions import Directions
+from ...session.state import Edit, SessionState
+from ..widgets.common import FloatSlider, Gesture
+from .base import Panel
+
+METHODS = {"sefa": "SeFa (closed form)", "pca": "PCA (GANSpace)", "saved": "Saved directions"}
+
+
+class DirectionRow:
+    """One direction: name, strength slider (in units of its natural scale), layer range."""
+
+    def __init__(self, panel: "DirectionsPanel", grid: QGridLayout, row: int, name: str,
+                 vector: np.ndarray, scale: float, num_ws: int):
+        self.panel, self.name, self.vector, self.scale = panel, name, vector, float(scale) or 1.0
+        self.label = QLabel(name)
+        self.slider = FloatSlider(-3.0, 3.0, 2, name, f"{name}: strength in units of its natural "
+                                  f"step ({self.scale:.3g} in W)")
+        grid.addWidget(self.label, row, 0)
+        grid.addWidget(self.slider, row, 1)
+        self.layers = None
+        self._gesture = None
+        if num_ws > 1:
+            self.layers = QRangeSlider(Qt.Orientation.Horizontal)
+            self.layers.setRange(0, num_ws - 1)
+            self.layers.setValue((0, num_ws - 1))
+            self.layers.setToolTip(f"{name}: the layers it acts on (inclusive)")
+            self.layers.setMinimumWidth(80)
+            grid.addWidget(self.layers, row, 2)
+            self.layers.sliderPressed.connect(lambda: setattr(self, "_gesture", Gesture(name)))
+            self.layers.sliderReleased.connect(self._released)
+            self.layers.valueChanged.connect(lambda _v: self.push(self._gesture, "layers"))
+        self.num_ws = num_ws
+        self.slider.edited.connect(lambda _v, g: self.push(g, "strength"))
+
+    def _released(self) -> None:
+        g, self._gesture = self._gesture, None
+        if g is not None:
+            g.done = True
+            self.push(g, "layers")
+
+    def widgets(self):
+        return [w for w in (self.label, self.slider, self.layers) if w is not None]
+
+    def edit(self) -> Edit:
+        start, stop = 0, None
+        if self.layers is not None:
+            lo, hi = (int(v) for v in self.layers.value())
+            start, stop = lo, (None if (lo, hi) == (0, self.num_ws - 1) else hi + 1)
+        return Edit(self.name, self.vector, self.slider.value() * self.scale, start, stop)
+
+    def push(self, gesture, what: str) -> None:
+        e = self.edit()
+        label = (f"{self.name} layers {e.start}–{(e.stop or self.num_ws) - 1}" if what == "layers"
+                 else f"{self.name} {e.alpha / self.scale:+.2f}")
+        self.panel.window.change(label, gesture, edits=self.panel.window.state.with_edit(e).edits)
+
+    def show(self, e: Edit | None) -> None:
+        self.slider.setValue(0.0 if e is None else e.alpha / self.scale)
+        if self.layers is not None:
+            lo = 0 if e is None else e.start
+            hi = self.num_ws - 1 if e is None or e.stop is None else e.stop - 1
+            self.layers.blockSignals(True)
+            self.layers.setValue((lo, hi))
+            self.layers.blockSignals(False)
+
+
+class DirectionsPanel(Panel):
+    view = "directions"
+    title = "Directions"
+    shortcut = "Ctrl+5"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.rows: list[DirectionRow] = []
+        self._shown: tuple | None = None
+        self._num_ws = 1
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.method = QComboBox()
+        for key, text in METHODS.items():
+            self.method.addItem(text, key)
+        self.method.setToolTip("Where the sliders come from: SeFa (closed form from the weights), "
+                               "PCA of sampled w (GANSpace), or directions saved from the arithmetic panel")
+        self.k = QSpinBox()
+        self.k.setRange(1, 32)
+        self.k.setValue(10)
+        self.k.setToolTip("How many components to show")
+        top.addWidget(self.method, 1)
+        top.addWidget(QLabel("k"))
+        top.addWidget(self.k)
+        lay.addLayout(top)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.host = QWidget()
+        self.grid = QGridLayout(self.host)
+        self.grid.setColumnStretch(1, 3)
+        self.grid.setColumnStretch(2, 2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.host)
+        lay.addWidget(scroll, 1)
+        row = QHBoxLayout()
+        self.reset = QPushButton("Reset all")
+        self.reset.setToolTip("Set every direction slider back to 0 (one undo step)")
+        self.pin = QPushButton("Pin edited latent")
+        self.pin.setToolTip("Keep the edited latent as a pin (P)")
+        self.apply = QPushButton("Make it the base")
+        self.apply.setToolTip("Bake the edits into the current latent and zero the sliders")
+        row.addWidget(self.reset)
+        row.addWidget(self.apply)
+        row.addWidget(self.pin)
+        lay.addLayout(row)
+        self.method.currentIndexChanged.connect(
+            lambda _i: window.change(f"directions: {self.method.currentData()}", None,
+                                     dir_method=self.method.currentData()))
+        self.k.valueChanged.connect(lambda _k: self.refresh())
+        self.reset.clicked.connect(lambda: window.change("reset directions", None, edits=()))
+        self.pin.clicked.connect(window.pin_current)
+        self.apply.clicked.connect(window.bake_edits)
+
+    def refresh(self) -> None:
+        """Show the window's state again (after a direction set finished computing)."""
+        self.window.sync_panel(self)
+
+    def _ensure(self, s: SessionState) -> None:
+        dirs = self.window.direction_set(s.dir_method, self.k.value())
+        if dirs is None:
+            self.status.setText("Computing directions…" if self.window.current_model() is not None
+                                else "Open a model first.")
+        elif not dirs.names:
+            self.status.setText("No saved directions yet: build one in the Arithmetic panel and "
+                                "press “Save as direction”.")
+        else:
+            self.status.setText(f"{len(dirs.names)} directions. Sliders move the current latent; "
+                                "the range slider limits the layers (StyleGAN).")
+        self._build(dirs)
+
+    def _build(self, dirs: Directions | None) -> None:
+        key = None if dirs is None else (id(dirs), self._num_ws)
+        if key == self._shown:
+            return
+        self._shown = key
+        for r in self.rows:
+            for w in r.widgets():
+                w.setParent(None)
+                w.deleteLater()
+        self.rows = []
+        if dirs is None:
+            return
+        for i, name in enumerate(dirs.names):
+            self.rows.append(DirectionRow(self, self.grid, i, name, dirs.vectors[i], float(dirs.scales[i]),
+                                          self._num_ws))
+
+    def sync(self, s: SessionState) -> None:
+        self.method.setCurrentIndex(max(self.method.findData(s.dir_method), 0))
+        self._ensure(s)
+        for r in self.rows:
+            r.show(s.edit(r.name))
+        self.reset.setEnabled(bool(s.edits))
+        self.apply.setEnabled(bool(s.edits))
+
+    def on_model(self, model) -> None:
+        """Forget the old sliders; the new set is computed when the panel is first shown."""
+        self._num_ws = model.G.num_ws if model is not None else 1
+        self._build(None)
+        if self.isVisible():
+            self.refresh()

@@ -1,0 +1,141 @@
+"""Sample: seed with previous / next / random, truncation psi and cutoff, noise mode,
+and a grid of seeds to browse (click a sample to pin it, double-click to make it current)."""
+from __future__ import annotations
+
+import random
+
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout)
+
+from ...models.protocol import NOISE_MODES
+from ...session.state import SessionState
+from ..widgets.common import FloatSlider
+from ..widgets.thumbs import ThumbList
+from .base import Panel
+
+SPIN_MAX = 2**31 - 1
+
+
+class SamplePanel(Panel):
+    view = "sample"
+    title = "Sample"
+    shortcut = "Ctrl+1"
+
+    def __init__(self, window):
+        super().__init__(window)
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, SPIN_MAX)
+        self.seed.setKeyboardTracking(False)
+        self.seed.setToolTip("Seed: z = RandomState(seed).randn(z_dim), as NVIDIA's gen_images.py.")
+        self.prev = QPushButton("◀")
+        self.prev.setToolTip("Previous seed (Alt+Left)")
+        self.next = QPushButton("▶")
+        self.next.setToolTip("Next seed (Alt+Right)")
+        self.rand = QPushButton("Random")
+        self.rand.setToolTip("A random seed (Ctrl+R)")
+        for b in (self.prev, self.next):
+            b.setFixedWidth(32)
+        row.addWidget(self.seed, 1)
+        row.addWidget(self.prev)
+        row.addWidget(self.next)
+        row.addWidget(self.rand)
+        form.addRow("Seed", row)
+        self.psi = FloatSlider(-1.0, 2.0, 2, "psi", "Truncation psi: 1 = none, 0 = the average "
+                               "face, negative = the 'opposite' image.")
+        form.addRow("Truncation ψ", self.psi)
+        self.cutoff = QSpinBox()
+        self.cutoff.setSpecialValueText("all layers")
+        self.cutoff.setToolTip("Truncate only the first N layers (StyleGAN); 'all layers' truncates every layer.")
+        form.addRow("Cutoff", self.cutoff)
+        self.noise = QComboBox()
+        self.noise.addItems(list(NOISE_MODES))
+        self.noise.setToolTip("StyleGAN per-pixel noise: const (stored, repeatable), random (new each "
+                              "render) or none.")
+        form.addRow("Noise", self.noise)
+        lay.addLayout(form)
+        self.pin_btn = QPushButton("Pin current latent")
+        self.pin_btn.setToolTip("Keep the current latent in the pins bar (P)")
+        lay.addWidget(self.pin_btn)
+
+        box = QGroupBox("Browse seeds")
+        bl = QVBoxLayout(box)
+        nav = QHBoxLayout()
+        self.page_prev = QPushButton("◀ Page")
+        self.page_prev.setToolTip("Show the previous page of seeds")
+        self.page_next = QPushButton("Page ▶")
+        self.page_next.setToolTip("Show the next page of seeds")
+        self.grid_size = QSpinBox()
+        self.grid_size.setRange(4, 64)
+        self.grid_size.setToolTip("How many seeds the grid shows")
+        self.page_label = QLabel()
+        nav.addWidget(self.page_prev)
+        nav.addWidget(self.page_label, 1)
+        nav.addWidget(self.grid_size)
+        nav.addWidget(self.page_next)
+        bl.addLayout(nav)
+        self.grid = ThumbList(72, tooltip="Click a sample to pin it; double-click to make it the current seed.",
+                              distinct_double_click=True)
+        bl.addWidget(self.grid, 1)
+        lay.addWidget(box, 1)
+
+        self.seed.valueChanged.connect(lambda v: self._set_seed(v))
+        self.prev.clicked.connect(lambda: self.step(-1))
+        self.next.clicked.connect(lambda: self.step(+1))
+        self.rand.clicked.connect(self.random_seed)
+        self.psi.edited.connect(lambda v, g: window.change(f"ψ {v:.2f}", g, psi=v))
+        self.cutoff.valueChanged.connect(
+            lambda v: window.change(f"cutoff {v or 'all'}", None, cutoff=v or None))
+        self.noise.currentTextChanged.connect(lambda t: window.change(f"noise {t}", None, noise_mode=t))
+        self.pin_btn.clicked.connect(window.pin_current)
+        self.page_prev.clicked.connect(lambda: self._page(-1))
+        self.page_next.clicked.connect(lambda: self._page(+1))
+        self.grid_size.valueChanged.connect(lambda v: window.change(f"grid of {v}", None, grid_size=v))
+        self.grid.clickedData.connect(self._pin_seed)
+        self.grid.doubleClickedData.connect(self._set_seed)
+
+    def _set_seed(self, seed: int) -> None:
+        self.window.change(f"seed {seed}", None, seed=int(seed), base_ws=None, base_label="")
+
+    def step(self, d: int) -> None:
+        self._set_seed(min(max(self.window.state.seed + d, 0), SPIN_MAX))
+
+    def random_seed(self) -> None:
+        self._set_seed(random.randrange(0, 2**31))
+
+    def _page(self, d: int) -> None:
+        s = self.window.state
+        start = max(0, s.grid_start + d * s.grid_size)
+        self.window.change(f"browse from seed {start}", None, grid_start=start)
+
+    def _pin_seed(self, seed: int) -> None:
+        self.window.pin_seed(int(seed))
+
+    def sync(self, s: SessionState) -> None:
+        self.seed.setValue(s.seed)
+        self.seed.setToolTip("Seed: z = RandomState(seed).randn(z_dim), as NVIDIA's gen_images.py." +
+                             ("" if s.base_ws is None else f"\nNow showing {s.base_label}; change the seed "
+                              "with ◀ ▶ to return to seeds."))
+        self.psi.setValue(s.psi)
+        self.cutoff.setValue(s.cutoff or 0)
+        self.noise.setCurrentText(s.noise_mode)
+        self.grid_size.setValue(s.grid_size)
+        self.page_label.setText(f"seeds {s.grid_start}–{s.grid_start + s.grid_size - 1}")
+        self.page_prev.setEnabled(s.grid_start > 0)
+
+    def on_model(self, model) -> None:
+        styles = bool(model is not None and getattr(model.G, "has_styles", False))
+        self.cutoff.setRange(0, model.G.num_ws if model is not None else 0)
+        self.cutoff.setEnabled(styles)
+        self.noise.setEnabled(styles)
+
+    def on_result(self, result) -> None:
+        fig = result.extras.get("grid")
+        key = result.extra_keys.get("grid")
+        if fig is not None and key != getattr(self, "_grid_key", None):
+            self._grid_key = key
+            seeds = fig.meta.get("seeds", [])
+            self.grid.set_tiles(fig.tiles, [str(s) for s in seeds], seeds,
+                                [f"seed {s}: click to pin, double-click to show" for s in seeds])
