@@ -248,7 +248,7 @@ def cmd_mix(args) -> None:
     rows, cols, cells = mixing_ws(model.G, args.rows, args.cols, args.layers, args.psi)
     grid = mixing_figure(model.G, rows, cols, cells).image()
     from .latent.stylemix import resolve_layers
-    span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution)
+    span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution, model.G.ws_per_resolution)
     meta = _meta(model, rows=args.rows, cols=args.cols, layers=list(span), psi=args.psi)
     save_image(grid, out, meta, latents={"cells": cells})
     print(f"wrote {out} (layers {span[0]}-{span[1] - 1} from the column sources)")

@@ -121,6 +121,8 @@ def test_style_ranges_follow_the_paper():
     assert stylemix.layer_ranges(18, 1024) == {"coarse": (0, 4), "middle": (4, 8), "fine": (8, 18)}
     assert stylemix.layer_ranges(8, 32) == {"coarse": (0, 4), "middle": (4, 8)}
     assert stylemix.layer_ranges(10, 64)["fine"] == (8, 10)
+    # One style per resolution (lucidrains): 64x64 has 5 ws at 4, 8, 16, 32, 64.
+    assert stylemix.layer_ranges(5, 64, per_res=1) == {"coarse": (0, 2), "middle": (2, 4), "fine": (4, 5)}
 
 
 def test_resolve_layers_and_errors():

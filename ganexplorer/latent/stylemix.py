@@ -3,7 +3,8 @@
 Layers pair up by resolution as in the paper: layers 2k and 2k+1 belong to 4 * 2**k, so an
 18-layer 1024² model has coarse 0–3 (4²–8²), middle 4–7 (16²–32²) and fine 8–17 (64² and up).
 (StyleGAN2 shares each toRGB style with the next block's first convolution; the paper's
-pairing is what people name and what NVIDIA's figure scripts use.)
+pairing is what people name and what NVIDIA's figure scripts use.) Generators with one
+style per resolution (lucidrains') pass per_res=1: see `GeneratorBase.ws_per_resolution`.
 """
 from __future__ import annotations
 
@@ -14,21 +15,22 @@ import numpy as np
 PRESETS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}
 
 
-def layer_resolution(i: int, img_resolution: int) -> int:
-    return min(4 * 2 ** (i // 2), img_resolution)
+def layer_resolution(i: int, img_resolution: int, per_res: int = 2) -> int:
+    return min(4 * 2 ** (i // per_res), img_resolution)
 
 
-def layer_ranges(num_ws: int, img_resolution: int) -> dict[str, tuple[int, int]]:
+def layer_ranges(num_ws: int, img_resolution: int, per_res: int = 2) -> dict[str, tuple[int, int]]:
     """{'coarse': (start, stop), ...} as half-open index ranges; empty ranges are left out."""
     out = {}
     for name, (lo, hi) in PRESETS.items():
-        idx = [i for i in range(num_ws) if lo <= layer_resolution(i, img_resolution) <= hi]
+        idx = [i for i in range(num_ws) if lo <= layer_resolution(i, img_resolution, per_res) <= hi]
         if idx:
             out[name] = (idx[0], idx[-1] + 1)
     return out
 
 
-def resolve_layers(spec: str | tuple[int, int], num_ws: int, img_resolution: int) -> tuple[int, int]:
+def resolve_layers(spec: str | tuple[int, int], num_ws: int, img_resolution: int,
+                   per_res: int = 2) -> tuple[int, int]:
     """'coarse' | 'middle' | 'fine' | 'I-J' (inclusive) | (start, stop) -> half-open (start, stop)."""
     if num_ws < 2:
         raise ValueError("this model has a single latent (no styles per layer), so it cannot mix styles")
@@ -36,7 +38,7 @@ def resolve_layers(spec: str | tuple[int, int], num_ws: int, img_resolution: int
         start, stop = spec
     else:
         text = spec.strip().lower()
-        ranges = layer_ranges(num_ws, img_resolution)
+        ranges = layer_ranges(num_ws, img_resolution, per_res)
         if text in PRESETS:
             if text not in ranges:
                 raise ValueError(f"a {img_resolution}x{img_resolution} model has no {text} layers")

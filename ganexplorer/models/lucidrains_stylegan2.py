@@ -168,6 +168,7 @@ def default_channels(image_size: int, network_capacity: int, fmap_max: int) -> l
 
 class LucidrainsGenerator(GeneratorBase):
     kind = "stylegan2-lucidrains"
+    ws_per_resolution = 1   # one w per block, shared by its two convs and toRGB
     has_styles = True
     class_name = "LucidrainsGenerator"
 

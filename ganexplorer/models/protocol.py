@@ -57,6 +57,7 @@ class GeneratorBase(nn.Module):
 
     kind = "generator"
     has_styles = False   # True when ws rows can be mixed (StyleGAN family)
+    ws_per_resolution = 2  # styles per resolution block (paper pairing; lucidrains' has 1)
 
     def config(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -76,7 +76,7 @@ def mixing_ws(G: GeneratorBase, row_seeds: list[int], col_seeds: list[int], laye
     if not getattr(G, "has_styles", False):
         raise ValueError("this model has no per-layer styles (a DCGAN has a single latent), "
                          "so style mixing does not apply")
-    span = stylemix.resolve_layers(layers, G.num_ws, G.img_resolution)
+    span = stylemix.resolve_layers(layers, G.num_ws, G.img_resolution, G.ws_per_resolution)
     rows = seeds_to_ws(G, row_seeds, psi)
     cols = seeds_to_ws(G, col_seeds, psi)
     shape = (len(rows), len(cols)) + rows.shape[1:]

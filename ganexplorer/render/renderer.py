@@ -227,7 +227,7 @@ class Renderer:
         fig = mixing_figure(G, rows, cols, cells, req.noise_mode,
                             [str(s) for s in req.mix_rows], [str(s) for s in req.mix_cols])
         from ..latent.stylemix import resolve_layers
-        span = resolve_layers(layers, G.num_ws, G.img_resolution)
+        span = resolve_layers(layers, G.num_ws, G.img_resolution, G.ws_per_resolution)
         fig.meta = {"rows": list(req.mix_rows), "cols": list(req.mix_cols), "layers": list(span),
                     "psi": req.psi, "noise_mode": req.noise_mode}
         return fig

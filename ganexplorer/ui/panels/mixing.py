@@ -22,7 +22,7 @@ class MixingPanel(Panel):
     def __init__(self, window):
         super().__init__(window)
         self._ranges: dict[str, tuple[int, int]] = {}
-        self._num_ws, self._res = 0, 0
+        self._num_ws, self._res, self._per_res = 0, 0, 2
         self._gesture = None
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -112,7 +112,7 @@ class MixingPanel(Panel):
         self.range.setValue((span[0], span[1] - 1))
         name = next((n for n, r in self._ranges.items() if r == tuple(span)), "custom")
         self.presets[name].setChecked(True)
-        res = [layer_resolution(i, self._res) for i in range(span[0], span[1])]
+        res = [layer_resolution(i, self._res, self._per_res) for i in range(span[0], span[1])]
         self.span_label.setText(f"Layers {span[0]}–{span[1] - 1} ({min(res)}²–{max(res)}²) come from "
                                 "the column sources.")
 
@@ -122,7 +122,8 @@ class MixingPanel(Panel):
         if model is None:
             return
         self._num_ws, self._res = model.G.num_ws, model.G.img_resolution
-        self._ranges = layer_ranges(self._num_ws, self._res) if self._num_ws > 1 else {}
+        self._per_res = model.G.ws_per_resolution
+        self._ranges = layer_ranges(self._num_ws, self._res, self._per_res) if self._num_ws > 1 else {}
         self.range.blockSignals(True)
         self.range.setRange(0, max(self._num_ws - 1, 0))
         self.range.blockSignals(False)
