@@ -89,13 +89,11 @@ def _group(text: str) -> tuple[float, list[int]]:
 # ---------------------------------------------------------------- helpers
 
 def _load(path: str, device: str):
-    import torch
     from .models.registry import load_model
     model = load_model(path)
     dev = _device(device)
     if dev != "cpu":
         model.G.to(dev)
-    torch.set_grad_enabled(False)
     return model
 
 
