@@ -12,6 +12,16 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _umask_mode() -> int:
+    """The mode open() would give a new file (0o666 less the umask), read once at import."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_NEW_FILE_MODE = _umask_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is renamed over `path`.
@@ -30,6 +40,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        # mkstemp makes 0600 files; give the result the mode a plain open() would.
+        os.chmod(tmp_path, path.stat().st_mode & 0o777 if path.exists() else _NEW_FILE_MODE)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -50,3 +50,19 @@ def test_animation_gif_and_mp4(tmp_path):
     with pytest.raises(ValueError):
         save_animation(frames, tmp_path / "a.avi")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "a.mp4"]
+
+
+def test_atomic_files_follow_the_umask(tmp_path):
+    import os
+    from ganexplorer.atomic import atomic_write_bytes
+    old = os.umask(0o022)
+    try:
+        # the module read the umask at import; a fresh file gets 0o666 & ~umask-at-import
+        atomic_write_bytes(tmp_path / "a.bin", b"x")
+        mode = (tmp_path / "a.bin").stat().st_mode & 0o777
+        assert mode & 0o044, oct(mode)          # readable by others, not 0600 as mkstemp makes
+        (tmp_path / "a.bin").chmod(0o640)
+        atomic_write_bytes(tmp_path / "a.bin", b"y")   # replacing keeps the old file's mode
+        assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
