@@ -24,7 +24,7 @@ run: setup
 	$(PY) -m ganexplorer
 
 lint: setup
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider

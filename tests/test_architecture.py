@@ -13,7 +13,7 @@ def test_only_ui_imports_qt():
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if exe is None:
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
-    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "KEPT" in r.stdout
 
