@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -84,6 +85,17 @@ class GeneratorBase(nn.Module):
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         raise NotImplementedError
+
+    @torch.no_grad()
+    def estimate_w_avg(self, n: int = 10_000, seed: int = 123) -> torch.Tensor:
+        """[w_dim] mean untruncated w over n seeded z ~ N(0, I), for files that store no
+        truncation centre (NVIDIA's projector estimates w_avg from 10,000 samples too)."""
+        was_training = self.training
+        self.eval()   # eval: the StyleGAN2 mapping must not update its own w_avg here
+        z = torch.from_numpy(np.random.RandomState(seed).randn(n, self.z_dim).astype(np.float32))
+        w = self._map(z.to(self.w_avg.device), None)[:, 0].mean(dim=0)
+        self.train(was_training)
+        return w
 
     def sefa_weights(self) -> torch.Tensor:
         """[out, w_dim]: the linear map that first acts on w, for SeFa's closed form."""

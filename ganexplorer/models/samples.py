@@ -7,7 +7,6 @@ Each sample carries its credit and licence, which the registry attaches to
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,11 +71,9 @@ def list_sample_models() -> list[SampleModel]:
 
 @lru_cache(maxsize=16)
 def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """Cached per (path, size, mtime): the registry asks on every load."""
+    from .registry import file_sha256   # lazy: the registry imports this module lazily too
+    return file_sha256(path)
 
 
 def sample_for_sha256(sha256: str) -> SampleModel | None:

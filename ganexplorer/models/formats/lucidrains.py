@@ -113,20 +113,13 @@ def build(gan: dict, cfg: dict):
     if missing:
         raise CheckpointError(f"the checkpoint lacks {missing[:5]}.")
     G.load_state_dict(state, strict=True)
-    G.w_avg.copy_(estimate_w_avg(G))
+    G.w_avg.copy_(G.estimate_w_avg(W_AVG_SAMPLES, W_AVG_SEED))
     notes = {"truncation_center": f"mean w of {W_AVG_SAMPLES} z ~ N(0, I) (RandomState({W_AVG_SEED})); "
                                   "lucidrains stores none",
              "lr_mlp": float(lr_mlp) if "lr_mlp" in cfg else
              f"{DEFAULT_LR_MLP} (not in the config: their command line's default assumed)",
              "noise": "'const' uses a stored uniform noise image (seed 0); lucidrains always draws fresh noise"}
     return G, notes
-
-
-@torch.no_grad()
-def estimate_w_avg(G, n: int = W_AVG_SAMPLES, seed: int = W_AVG_SEED) -> torch.Tensor:
-    import numpy as np
-    z = torch.from_numpy(np.random.RandomState(seed).randn(n, G.z_dim).astype("float32"))
-    return G.SE(z).mean(dim=0)
 
 
 def read(path: Path, sha256: str) -> LoadedModel:

@@ -27,7 +27,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ..errors import CheckpointError
@@ -144,18 +143,10 @@ def convert(sd: dict, latent_avg: torch.Tensor | None, lr_mlp: float = 0.01):
     G.load_state_dict(full, strict=True)
     note = "latent_avg stored in the file"
     if latent_avg is None:
-        G.mapping_network.w_avg.copy_(estimate_w_avg(G))
+        G.mapping_network.w_avg.copy_(G.estimate_w_avg(LATENT_AVG_SAMPLES, LATENT_AVG_SEED))
         note = (f"no latent_avg in the file: estimated as the mean w of {LATENT_AVG_SAMPLES} "
                 f"z ~ N(0, I) (RandomState({LATENT_AVG_SEED}))")
     return G, note
-
-
-@torch.no_grad()
-def estimate_w_avg(G, n: int = LATENT_AVG_SAMPLES, seed: int = LATENT_AVG_SEED) -> torch.Tensor:
-    """Mean of mapping(z) over n seeded z: [w_dim]."""
-    z = torch.from_numpy(np.random.RandomState(seed).randn(n, G.z_dim).astype(np.float32))
-    G.eval()
-    return G.mapping_network(z, None, update_w_avg=False).mean(dim=0)
 
 
 def read(path: Path, sha256: str) -> LoadedModel:
