@@ -544,6 +544,10 @@ def main(argv: list[str] | None = None) -> int:
         return gui_main([])
     try:
         args.func(args)
+    except BrokenPipeError:   # `ganexplorer info X | head`: the reader left; not an error of ours
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as e:
         from .models.errors import CheckpointError
         if args.debug:
