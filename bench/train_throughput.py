@@ -11,7 +11,10 @@ in-memory tensor (more generous to it than decoding files as the example does).
 
 Ours is `trainer.loop.iter_train` itself (preset dcgan-64), measured between its own
 tick events: the same architecture, losses (BCE-with-logits = Sigmoid + BCE), optimiser
-and batch, plus our EMA generator update, which the peer does not do.
+and batch, plus our EMA generator update, which the peer does not do. It runs twice per
+round: as the trainer runs by default (bfloat16 autocast where the device runs bf16
+natively: an Ampere+ GPU, or a CPU with AVX512-BF16/AMX) and with --no-amp (float32
+throughout, as the peer), so that the gain from the loop alone is visible too.
 
 Both read the twemoji images (4,009, resized to 64x64 RGB) on the same device. Rounds
 alternate peer / ours so that other load on the machine hits both alike; the figure is
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trainer.config import from_preset  # noqa: E402
 from trainer.data import load_dataset  # noqa: E402
-from trainer.loop import iter_train  # noqa: E402
+from trainer.loop import bf16_native, iter_train  # noqa: E402
 
 NZ, NGF, NDF, NC, BATCH = 100, 64, 64, 3, 64
 
@@ -134,13 +137,13 @@ def peer_round(images_u8: torch.Tensor, device: torch.device, steps: int, warmup
                 return n / (time.perf_counter() - t0)
 
 
-def ours_round(device: torch.device, steps: int, warmup: int, threads: int) -> float:
+def ours_round(device: torch.device, steps: int, warmup: int, threads: int, amp: bool) -> float:
     """Our loop (iter_train), timed between its tick events after `warmup` steps."""
     with tempfile.TemporaryDirectory() as tmp:
         total = (warmup + steps) * BATCH
         cfg = from_preset("dcgan-64", data="twemoji", out=str(Path(tmp) / "run"), kimg=total / 1000,
                           tick_kimg=warmup * BATCH / 1000, tick_seconds=1e9, snap_kimg=1e6, grid_size=4,
-                          device=device.type, threads=threads, progress=False, keep=1)
+                          device=device.type, threads=threads, progress=False, keep=1, amp=amp)
         t_first = n_first = None
         t_last = n_last = None
         for e in iter_train(cfg):
@@ -169,14 +172,20 @@ def main() -> None:
     images = load_dataset("twemoji", 64, 3).images
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"batch {BATCH}, {a.rounds} rounds x {a.steps} steps")
-    peer, ours = [], []
+    amp = bf16_native(device)
+    print("bfloat16 autocast (ours, default): " + ("on: the device runs bf16 natively" if amp else
+                                                   "off: the device has no native bf16"))
+    peer, ours, ours32 = [], [], []
     for r in range(a.rounds):
         peer.append(peer_round(images, device, a.steps, a.warmup))
-        ours.append(ours_round(device, a.steps, a.warmup, a.threads))
-        print(f"round {r + 1}: pytorch/examples {peer[-1]:7.1f} img/s   ours {ours[-1]:7.1f} img/s   "
-              f"x{ours[-1] / peer[-1]:.2f}", flush=True)
-    mp, mo = statistics.median(peer), statistics.median(ours)
-    print(f"median: pytorch/examples DCGAN {mp:.1f} img/s, ours {mo:.1f} img/s, speed-up x{mo / mp:.2f}")
+        ours.append(ours_round(device, a.steps, a.warmup, a.threads, amp=True))
+        ours32.append(ours_round(device, a.steps, a.warmup, a.threads, amp=False))
+        print(f"round {r + 1}: pytorch/examples {peer[-1]:7.1f} img/s   ours {ours[-1]:7.1f} img/s "
+              f"x{ours[-1] / peer[-1]:.2f}   ours --no-amp {ours32[-1]:7.1f} img/s x{ours32[-1] / peer[-1]:.2f}",
+              flush=True)
+    mp, mo, m32 = statistics.median(peer), statistics.median(ours), statistics.median(ours32)
+    print(f"median: pytorch/examples DCGAN {mp:.1f} img/s, ours {mo:.1f} img/s (x{mo / mp:.2f}), "
+          f"ours --no-amp {m32:.1f} img/s (x{m32 / mp:.2f})")
 
 
 if __name__ == "__main__":

@@ -161,7 +161,10 @@ def test_full_disk_is_a_clear_error_without_partial_files(tmp_path, monkeypatch)
     assert not list(run.glob("resume-*")) and not list(run.glob(".*"))
 
 
-def test_stylegan2_tiny_run_with_r1_mixing_and_ada(tmp_path):
+@pytest.mark.parametrize("amp", [False, True])
+def test_stylegan2_tiny_run_with_r1_mixing_and_ada(tmp_path, monkeypatch, amp):
+    # amp=True forces the bfloat16 autocast path that GPUs take, whatever this CPU supports.
+    monkeypatch.setattr(loop, "amp_enabled", lambda cfg, device: amp)
     run = tmp_path / "sg2"
     cfg = from_preset("stylegan2-64", data="digits", out=str(run), resolution=16, cbase=256, cmax=16,
                       z_dim=16, w_dim=16, batch=4, kimg=0.012, snap_kimg=0.012, r1_interval=2,
@@ -180,6 +183,22 @@ def test_stylegan2_tiny_run_with_r1_mixing_and_ada(tmp_path):
 def test_other_losses_train(tmp_path, loss):
     ev, res = run_all(tiny(tmp_path / loss, kimg=0.032, loss=loss, augment="diffaug"))
     assert ev[-1]["reason"] == "done" and res["step"] == 2
+
+
+def test_amp_rule_and_its_effect(tmp_path, monkeypatch):
+    cpu = torch.device("cpu")
+    assert loop.amp_enabled(tiny(tmp_path / "a"), cpu) == loop.bf16_native(cpu)
+    assert not loop.amp_enabled(tiny(tmp_path / "a", amp=False), cpu)
+    assert not loop.amp_enabled(from_preset("stylegan2-64", data="digits", out=str(tmp_path / "b")), cpu)
+    # Forced on, DCGAN trains in bfloat16 autocast: finite, and not the float32 result.
+    weights = {}
+    for amp in (False, True):
+        monkeypatch.setattr(loop, "amp_enabled", lambda cfg, device: amp)
+        ev, res = run_all(tiny(tmp_path / f"amp{amp}", kimg=0.032))
+        assert ev[-1]["reason"] == "done"
+        weights[amp] = torch.cat([p.detach().flatten() for p in res["G"].parameters()])
+    assert torch.isfinite(weights[True]).all()
+    assert not torch.equal(weights[False], weights[True])
 
 
 def test_metric_events_during_training(tmp_path):
@@ -206,3 +225,22 @@ def test_sigterm_saves_and_exits_cleanly(tmp_path):
     end = list(read_events(run / "events.jsonl"))[-1]
     assert end["type"] == "end" and end["reason"] == "stopped" and "--resume" in end["message"]
     assert (run / end["last_checkpoint"]).is_file() and "SIGTERM" in out
+
+
+def test_snapshots_within_one_kimg_get_their_own_names(tmp_path):
+    """--snap-kimg below 1: every snapshot keeps its own file (kimg plus the images beyond
+    it), and --keep prunes by kimg, not by how the names happen to sort."""
+    run = tmp_path / "run"
+    ev, res = run_all(tiny(run, kimg=0.128, snap_kimg=0.032, keep=3))
+    paths = [e["path"] for e in ev if e["type"] == "checkpoint"]
+    assert paths == ["network-snapshot-000000.safetensors", "network-snapshot-000000.064.safetensors",
+                     "network-snapshot-000000.096.safetensors", "network-snapshot-000000.128.safetensors"]
+    grids = [e["path"] for e in ev if e["type"] == "grid"]
+    assert len(set(grids)) == 4
+    kept = sorted(p.name for p in run.glob("network-snapshot-*"))
+    assert kept == sorted(paths[1:])    # the oldest went, though its name sorts last
+    assert sorted(p.name for p in run.glob("resume-*.pt")) == ["resume-00000004.pt", "resume-00000006.pt",
+                                                                 "resume-00000008.pt"]
+    # Each file holds its own step's weights.
+    steps = [load_model(run / p).info["provenance"]["step"] for p in paths[1:]]
+    assert steps == [4, 6, 8]

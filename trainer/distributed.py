@@ -77,18 +77,15 @@ def sync_buffers(info: DistInfo, *modules: nn.Module) -> None:
             dist.broadcast(b, src=0)
 
 
-def barrier(info: DistInfo) -> None:
-    if info.enabled and dist.is_initialized():
-        dist.barrier()
+def any_flags(info: DistInfo, flags: torch.Tensor) -> list[bool]:
+    """Each flag true on every rank when it is set on any rank (one all-reduce for all).
 
-
-def any_flag(info: DistInfo, flag: bool, device: torch.device) -> bool:
-    """True on every rank when any rank's flag is set (a stop request seen by one rank)."""
-    if not info.enabled:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
+    `flags` is a 1-D tensor on this rank's device, nonzero = set.
+    """
+    if info.enabled:
+        flags = flags.clone()
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in flags.tolist()]
 
 
 def cleanup(info: DistInfo) -> None:

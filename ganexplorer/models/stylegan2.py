@@ -230,7 +230,7 @@ class MappingNetwork(nn.Module):
             update_w_avg = self.training
         if update_w_avg and self.w_avg_beta is not None:
             with torch.no_grad():   # w_avg = beta * w_avg + (1 - beta) * mean(w)
-                self.w_avg.copy_(x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+                self.w_avg.copy_(x.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         return x
 
 

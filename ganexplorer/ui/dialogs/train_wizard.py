@@ -82,9 +82,10 @@ AUGMENTS = {
 }
 
 # Rough training speeds (real images per second) used when no earlier run on this machine
-# measured one. CPU figures are for a 4-core desktop and scale with the core count; GPU
-# figures for a recent data-centre GPU. They only set the order of magnitude of an estimate.
-ROUGH_IMG_PER_S = {"cpu": {"dcgan-32": 200.0, "dcgan-64": 60.0, "stylegan2-64": 6.0,
+# measured one. CPU figures are for a 4-core desktop and scale with the core count (DCGAN:
+# twice the float32 figures measured on 2 cores; CPUs with bfloat16 run ~1.4x faster still);
+# GPU figures for a recent data-centre GPU. They only set the order of magnitude of an estimate.
+ROUGH_IMG_PER_S = {"cpu": {"dcgan-32": 750.0, "dcgan-64": 150.0, "stylegan2-64": 6.0,
                            "stylegan2-128": 1.5, "stylegan2-256": 0.4},
                    "cuda": {"dcgan-32": 20000.0, "dcgan-64": 8000.0, "stylegan2-64": 1200.0,
                             "stylegan2-128": 500.0, "stylegan2-256": 200.0}}
