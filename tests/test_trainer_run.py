@@ -53,6 +53,8 @@ def test_cli_run_writes_checkpoint_the_app_reads(tmp_path):
     assert json.loads((run / "config.json").read_text())["kimg"] == 0.128
     events = list(read_events(run / "events.jsonl"))
     assert events[0]["type"] == "start" and events[-1]["type"] == "end" and events[-1]["reason"] == "done"
+    assert events[0]["device"] == "cpu" and events[0]["precision"] in ("bfloat16 autocast", "float32")
+    assert f"(cpu, {events[0]['precision']})" in r.stdout
     assert all(e["type"] in EVENT_TYPES and isinstance(e["time"], float) for e in events)
     ticks = [e for e in events if e["type"] == "tick"]
     assert ticks and set(ticks[0]) >= {"step", "kimg", "loss_G", "loss_D", "loss_r1", "img_per_s",
@@ -195,7 +197,7 @@ def test_amp_rule_and_its_effect(tmp_path, monkeypatch):
     for amp in (False, True):
         monkeypatch.setattr(loop, "amp_enabled", lambda cfg, device: amp)
         ev, res = run_all(tiny(tmp_path / f"amp{amp}", kimg=0.032))
-        assert ev[-1]["reason"] == "done"
+        assert ev[-1]["reason"] == "done" and ev[0]["precision"] == ("bfloat16 autocast" if amp else "float32")
         weights[amp] = torch.cat([p.detach().flatten() for p in res["G"].parameters()])
     assert torch.isfinite(weights[True]).all()
     assert not torch.equal(weights[False], weights[True])

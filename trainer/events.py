@@ -14,6 +14,8 @@ and, by type:
                 "run_dir": str         absolute path of the run directory
                 "resumed_from": str|null   resume file this run continued from
                 "step": int, "kimg": float  where it starts (0 unless resumed)
+                "device": str          e.g. "cpu", "cuda:0" (this process's device)
+                "precision": str       "bfloat16 autocast" or "float32"
     tick        "step": int            optimiser steps so far (G and D one each)
                 "kimg": float          thousands of real images shown to D so far
                 "loss_G": float, "loss_D": float   means since the previous tick

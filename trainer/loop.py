@@ -422,7 +422,8 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
 
     if main:
         yield emit(ev.make("start", config=cfg.to_dict(), total_kimg=total_nimg / 1000,
-                           run_dir=str(run_dir), resumed_from=resumed_from, step=step, kimg=nimg / 1000))
+                           run_dir=str(run_dir), resumed_from=resumed_from, step=step, kimg=nimg / 1000,
+                           device=str(device), precision="bfloat16 autocast" if use_amp else "float32"))
 
     snap_every = max(int(round(cfg.snap_kimg * 1000)), 1)
     tick_every = max(int(round(cfg.tick_kimg * 1000)), 1)
@@ -618,12 +619,12 @@ def train(cfg: TrainConfig, progress: bool | None = None) -> int:
     try:
         for e in iter_train(cfg, stop):
             if e["type"] == "start":
+                print(f"training to {e['total_kimg']:g} kimg in {e['run_dir']} "
+                      f"({e['device']}, {e['precision']})", flush=True)
                 if progress if progress is not None else cfg.progress:
                     from tqdm import tqdm
                     bar = tqdm(total=e["total_kimg"], initial=e["kimg"], unit="kimg", dynamic_ncols=True,
                                bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} kimg [{elapsed}<{remaining}{postfix}]")
-                else:
-                    print(f"training to {e['total_kimg']:g} kimg in {e['run_dir']}", flush=True)
             elif e["type"] == "tick" and bar is not None:
                 bar.update(min(e["kimg"], bar.total) - bar.n)
                 post = {"G": f"{e['loss_G']:.3f}" if e["loss_G"] is not None else "nan",
