@@ -246,3 +246,10 @@ def test_snapshots_within_one_kimg_get_their_own_names(tmp_path):
     # Each file holds its own step's weights.
     steps = [load_model(run / p).info["provenance"]["step"] for p in paths[1:]]
     assert steps == [4, 6, 8]
+    # When the whole-kimg file was pruned (--keep 1), a later snapshot within that kimg
+    # still gets a name that orders after the newest.
+    for p in run.glob("network-snapshot-*"):
+        p.unlink()
+    (run / "network-snapshot-000000.500.safetensors").write_bytes(b"")
+    assert loop.kimg_label(run, 900) == "000000.900"
+    assert loop.kimg_label(run, 1000) == loop.kimg_label(run, 1064) == "000001"

@@ -184,16 +184,6 @@ def _set_rng_state(gen: torch.Generator, s: dict[str, torch.Tensor]) -> None:
         torch.cuda.set_rng_state(s["torch_cuda"])
 
 
-def kimg_label(run_dir: Path, nimg: int) -> str:
-    """The kimg label of files saved at `nimg`: whole kimg as NVIDIA names them ("000120"),
-    with the images beyond it ("000120.064") when a snapshot of that whole kimg exists
-    already (stopping soon after a snapshot, or --snap-kimg below 1), so none is overwritten."""
-    whole = f"{nimg // 1000:06d}"
-    if (run_dir / f"network-snapshot-{whole}.safetensors").exists() and nimg % 1000:
-        return f"{whole}.{nimg % 1000:03d}"
-    return whole
-
-
 def by_kimg(path: Path) -> float:
     """Sort key for snapshots: the kimg in the name ("000120.064" -> 120.064)."""
     label = path.name.removeprefix("network-snapshot-").removesuffix(".safetensors")
@@ -201,6 +191,17 @@ def by_kimg(path: Path) -> float:
         return float(label)
     except ValueError:
         return -1.0
+
+
+def kimg_label(run_dir: Path, nimg: int) -> str:
+    """The kimg label of files saved at `nimg`: whole kimg as NVIDIA names them ("000120"),
+    with the images beyond it ("000120.064") when a snapshot within that kimg exists already
+    (stopping soon after a snapshot, or --snap-kimg below 1), so none is overwritten and the
+    names order as the snapshots were taken."""
+    whole = nimg // 1000
+    if nimg % 1000 and any(by_kimg(p) >= whole for p in run_dir.glob(SNAP_GLOB)):
+        return f"{whole:06d}.{nimg % 1000:03d}"
+    return f"{whole:06d}"
 
 
 def find_resume(run_dir: Path) -> list[Path]:
