@@ -73,7 +73,7 @@ class TrainConfig:
     seed: int = 0                       # seeds weights, batches, latents and augmentation
     # --- hardware
     device: str = "auto"                # auto | cpu | cuda | mps
-    amp: bool = True                    # bfloat16 autocast where native: Ampere+ GPUs; DCGAN on AVX512-BF16/AMX CPUs
+    amp: bool = True                    # bfloat16 autocast where native (Ampere+ GPUs, AVX512-BF16/AMX CPUs)
     channels_last: bool = True          # NHWC memory layout: faster convolutions on CPU and GPU
     compile: bool = False               # torch.compile the networks (first steps are slow)
     threads: int = 0                    # torch CPU threads (0 = torch's default)
