@@ -137,23 +137,21 @@ def peer_round(images_u8: torch.Tensor, device: torch.device, steps: int, warmup
                 return n / (time.perf_counter() - t0)
 
 
-def ours_round(device: torch.device, steps: int, warmup: int, threads: int, amp: bool) -> float:
-    """Our loop (iter_train), timed between its tick events after `warmup` steps."""
+def timed_run(preset: str, steps: int, warmup: int, **overrides) -> float:
+    """img/s of our loop (iter_train) on `preset`, timed between its tick events after
+    `warmup` steps (ticks come every `warmup` steps; nothing is saved in between)."""
     with tempfile.TemporaryDirectory() as tmp:
-        total = (warmup + steps) * BATCH
-        cfg = from_preset("dcgan-64", data="twemoji", out=str(Path(tmp) / "run"), kimg=total / 1000,
-                          tick_kimg=warmup * BATCH / 1000, tick_seconds=1e9, snap_kimg=1e6, grid_size=4,
-                          device=device.type, threads=threads, progress=False, keep=1, amp=amp)
-        t_first = n_first = None
-        t_last = n_last = None
-        for e in iter_train(cfg):
-            if e["type"] != "tick":
-                continue
-            if e["step"] == warmup:
-                t_first, n_first = time.perf_counter(), e["kimg"]
-            elif e["step"] == warmup + steps:
-                t_last, n_last = time.perf_counter(), e["kimg"]
-        return (n_last - n_first) * 1000 / (t_last - t_first)
+        batch = from_preset(preset, **overrides).batch
+        cfg = from_preset(preset, out=str(Path(tmp) / "run"), kimg=(warmup + steps) * batch / 1000,
+                          tick_kimg=warmup * batch / 1000, tick_seconds=1e9, snap_kimg=1e6, grid_size=4,
+                          progress=False, keep=1, final_metrics=False, **overrides)
+        at = {e["step"]: (time.perf_counter(), e["kimg"]) for e in iter_train(cfg) if e["type"] == "tick"}
+        (t0, k0), (t1, k1) = at[warmup], at[warmup + steps]
+        return (k1 - k0) * 1000 / (t1 - t0)
+
+
+def ours_round(device: torch.device, steps: int, warmup: int, threads: int, amp: bool) -> float:
+    return timed_run("dcgan-64", steps, warmup, data="twemoji", device=device.type, threads=threads, amp=amp)
 
 
 def main() -> None:

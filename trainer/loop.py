@@ -97,7 +97,7 @@ def amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
     """bfloat16 autocast for this run: --amp (the default) where the device runs bf16 natively.
 
     Weights, optimiser state and losses stay float32. Measured on an AVX512-BF16 CPU: DCGAN
-    1.6x per step (bench/train_throughput.py), StyleGAN2 1.3x (bench/train_amp_stylegan2.py).
+    1.6x per step (bench/train_throughput.py), StyleGAN2 1.2x (bench/train_amp_stylegan2.py).
     """
     return cfg.amp and bf16_native(device)
 
