@@ -1,5 +1,5 @@
-"""Two processes, gloo backend, DistributedDataParallel: both ranks end with identical weights,
-and a NaN on one rank stops both at the same step."""
+"""Two processes, gloo backend, DistributedDataParallel: both ranks end with identical weights
+and the same ADA probability, and a NaN or a failed save on one rank stops both at the same step."""
 from __future__ import annotations
 
 import errno
@@ -29,14 +29,24 @@ def _free_port() -> int:
 
 def _worker(rank: int, world: int, port: int, out: str, fault: str = "") -> None:
     """fault: "" none; "nan" rank 1's G loss turns NaN at its 3rd step; "disk" rank 0's
-    second resume state hits a full disk."""
+    second resume state hits a full disk; "ada" ADA where the ranks see different r_t."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    kimg, snap_kimg = (0.8, 0.032) if fault else (0.08, 0.08)
+    kimg, snap_kimg = (0.8, 0.032) if fault in ("nan", "disk") else (0.08, 0.08)
     cfg = from_preset("dcgan-32", data="digits", out=os.path.join(out, "run"), resolution=16, ngf=8,
                       ndf=8, z_dim=16, batch=16, kimg=kimg, snap_kimg=snap_kimg, grid_size=4,
-                      progress=False, device="cpu")
+                      progress=False, device="cpu", augment="ada" if fault == "ada" else "none")
+    if fault == "ada":
+        def fixed_signs(self, real_logits):
+            # sign(D(real)) is +1 for rank 0's 8 images and for 6 of rank 1's: r_t over both
+            # ranks is 0.75 (above the 0.6 target: p rises), rank 1's own is 0.5 (p would fall).
+            s = torch.ones(real_logits.shape[0])
+            if rank == 1:
+                s[-2:] = -1
+            self._rt_sum += s.sum()
+            self._rt_n += s.numel()
+        loop.Augment.accumulate = fixed_signs
     if fault == "nan" and rank == 1:
         real_g_loss, calls = loop.losses.g_loss, [0]
 
@@ -64,6 +74,7 @@ def _worker(rank: int, world: int, port: int, out: str, fault: str = "") -> None
              for k, v in result[net].state_dict().items()}
     state["step"] = torch.tensor(result["step"])
     state["reason"] = result["reason"]
+    state["aug_p"] = result["aug_p"]
     _torch_save(state, os.path.join(out, f"rank{rank}.pt"))
     cleanup(DistInfo(rank, world, rank, "gloo"))
 
@@ -89,6 +100,13 @@ def _spawn(tmp_path, fault: str) -> tuple[dict, dict]:
             pytest.fail("the ranks did not finish together: one is waiting for the other")
     return (torch.load(tmp_path / "rank0.pt", weights_only=True),
             torch.load(tmp_path / "rank1.pt", weights_only=True))
+
+
+def test_ada_probability_is_agreed_across_ranks(tmp_path):
+    """ADA's r_t is summed over all ranks before p moves, so p stays the same everywhere."""
+    a, b = _spawn(tmp_path, "ada")
+    assert a["aug_p"] == b["aug_p"] > 0
+    assert a["reason"] == b["reason"] == "done"
 
 
 def test_nan_on_one_rank_stops_every_rank(tmp_path):

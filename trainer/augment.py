@@ -13,6 +13,8 @@ p lives on the device so adjusting it needs no host synchronisation.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -66,7 +68,8 @@ class Augment:
     """Callable x -> augmented x; `p` is a 0-dim device tensor (1.0 for plain DiffAugment)."""
 
     def __init__(self, mode: str, ops: str, device: torch.device, generator: torch.Generator,
-                 target: float = 0.6, speed: float = 0.0):
+                 target: float = 0.6, speed: float = 0.0,
+                 reduce: Callable[[torch.Tensor], torch.Tensor] = lambda t: t):
         self.mode = mode                 # 'none' | 'diffaug' | 'ada'
         self.ops = [o for o in ops.split(",") if o]
         self.gen = generator
@@ -75,6 +78,7 @@ class Augment:
         self.speed = speed               # p change per adjustment, = batch*interval/(ada_kimg*1000)
         self._rt_sum = torch.zeros((), device=device)
         self._rt_n = torch.zeros((), device=device)
+        self.reduce = reduce             # sums over ranks under DDP, so every rank moves p alike
 
     @property
     def enabled(self) -> bool:
@@ -101,7 +105,8 @@ class Augment:
         """Move p toward keeping r_t = E[sign(D(real))] at the target; stays on the device."""
         if self.mode != "ada":
             return
-        rt = self._rt_sum / self._rt_n.clamp(min=1)
+        total, n = self.reduce(torch.stack([self._rt_sum, self._rt_n]))
+        rt = total / n.clamp(min=1)
         self.p.copy_((self.p + torch.sign(rt - self.target) * self.speed).clamp(0, 1))
         self._rt_sum.zero_()
         self._rt_n.zero_()

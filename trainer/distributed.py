@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections import deque
 from dataclasses import dataclass
 
 import torch
@@ -64,6 +65,20 @@ def wrap(module: nn.Module, device: torch.device, info: DistInfo) -> nn.Module:
     return DDP(module, device_ids=ids, **kw)
 
 
+# Handles of the latest collectives, held until the process exits. gloo's worker thread drops
+# its reference to a finished collective after the caller has returned; when that is the last
+# reference, it frees the tensors, which takes the GIL, and in a process that has begun to
+# shut down its interpreter that aborts ("terminate called without an active exception";
+# a rank that leaves within milliseconds of its last collective hit it). Holding the handle
+# here makes this thread, which has the GIL, the one that frees them.
+_recent_work: deque = deque(maxlen=16)
+
+
+def _wait(work) -> None:
+    work.wait()
+    _recent_work.append(work)
+
+
 def sync_buffers(info: DistInfo, *modules: nn.Module) -> None:
     """Copy rank 0's buffers (BatchNorm statistics, w_avg) to every rank.
 
@@ -74,7 +89,7 @@ def sync_buffers(info: DistInfo, *modules: nn.Module) -> None:
         return
     for m in modules:
         for b in m.buffers():
-            dist.broadcast(b, src=0)
+            _wait(dist.broadcast(b, src=0, async_op=True))
 
 
 def any_flags(info: DistInfo, flags: torch.Tensor) -> list[bool]:
@@ -84,8 +99,16 @@ def any_flags(info: DistInfo, flags: torch.Tensor) -> list[bool]:
     """
     if info.enabled:
         flags = flags.clone()
-        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        _wait(dist.all_reduce(flags, op=dist.ReduceOp.MAX, async_op=True))
     return [bool(v) for v in flags.tolist()]
+
+
+def all_sum(info: DistInfo, t: torch.Tensor) -> torch.Tensor:
+    """The sum of `t` over all ranks (a copy; `t` itself is left alone)."""
+    if info.enabled:
+        t = t.clone()
+        _wait(dist.all_reduce(t, op=dist.ReduceOp.SUM, async_op=True))
+    return t
 
 
 def cleanup(info: DistInfo) -> None:

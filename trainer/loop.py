@@ -277,7 +277,8 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
     opt_D = torch.optim.Adam(D.parameters(), lr=cfg.lr_D * ratio,
                              betas=(cfg.beta1 ** ratio, cfg.beta2 ** ratio), fused=fused)
     aug_speed = cfg.batch * cfg.ada_interval / (cfg.ada_kimg * 1000)
-    aug = Augment(cfg.augment, cfg.diffaug_ops, device, gen, cfg.ada_target, aug_speed)
+    aug = Augment(cfg.augment, cfg.diffaug_ops, device, gen, cfg.ada_target, aug_speed,
+                  reduce=lambda t: dist_glue.all_sum(dist, t))
 
     step, nimg = 0, 0
     resumed_from: str | None = None
@@ -593,7 +594,8 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
         log.close()
     # The generator's return value (`result = yield from iter_train(cfg)`): the trained
     # networks, on every rank — what a caller (or a test) inspects after the run.
-    return {"G": G, "D": D, "G_ema": G_ema, "step": step, "nimg": nimg, "reason": reason}
+    return {"G": G, "D": D, "G_ema": G_ema, "step": step, "nimg": nimg, "reason": reason,
+            "aug_p": float(aug.p)}
 
 
 # ------------------------------------------------------------------ the driver
