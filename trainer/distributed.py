@@ -70,7 +70,8 @@ def wrap(module: nn.Module, device: torch.device, info: DistInfo) -> nn.Module:
 # reference, it frees the tensors, which takes the GIL, and in a process that has begun to
 # shut down its interpreter that aborts ("terminate called without an active exception";
 # a rank that leaves within milliseconds of its last collective hit it). Holding the handle
-# here makes this thread, which has the GIL, the one that frees them.
+# here makes this thread, which has the GIL, the one that frees them. (destroy_process_group
+# does not help: once a DDP module has existed, gloo's threads outlive it.)
 _recent_work: deque = deque(maxlen=16)
 
 
@@ -92,23 +93,25 @@ def sync_buffers(info: DistInfo, *modules: nn.Module) -> None:
             _wait(dist.broadcast(b, src=0, async_op=True))
 
 
+def _all_reduce(info: DistInfo, t: torch.Tensor, op) -> torch.Tensor:
+    """`t` reduced over all ranks with `op` (a copy; `t` itself is left alone)."""
+    if info.enabled:
+        t = t.clone()
+        _wait(dist.all_reduce(t, op=op, async_op=True))
+    return t
+
+
 def any_flags(info: DistInfo, flags: torch.Tensor) -> list[bool]:
     """Each flag true on every rank when it is set on any rank (one all-reduce for all).
 
     `flags` is a 1-D tensor on this rank's device, nonzero = set.
     """
-    if info.enabled:
-        flags = flags.clone()
-        _wait(dist.all_reduce(flags, op=dist.ReduceOp.MAX, async_op=True))
-    return [bool(v) for v in flags.tolist()]
+    return [bool(v) for v in _all_reduce(info, flags, dist.ReduceOp.MAX).tolist()]
 
 
 def all_sum(info: DistInfo, t: torch.Tensor) -> torch.Tensor:
-    """The sum of `t` over all ranks (a copy; `t` itself is left alone)."""
-    if info.enabled:
-        t = t.clone()
-        _wait(dist.all_reduce(t, op=dist.ReduceOp.SUM, async_op=True))
-    return t
+    """The sum of `t` over all ranks (a copy)."""
+    return _all_reduce(info, t, dist.ReduceOp.SUM)
 
 
 def cleanup(info: DistInfo) -> None:
