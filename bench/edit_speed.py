@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
           f"cold first run {e['cold_first_update_ms']:.0f})   target <= 100 ms")
     print(f"  updates per second    {e['updates_per_s']:7.1f}     (slowest run {e['min_updates_per_s']:.1f})"
           f"          target >= 10")
-    print(f"  (thread CPU time: first update {e['cpu_first_update_ms']:.1f} ms, {e['cpu_updates_per_s']:.1f} updates/s, "
+    print(f"  (thread CPU time: first update {e['cpu_first_update_ms']:.1f} ms, "
+          f"{e['cpu_updates_per_s']:.1f} updates/s, "
           f"90% after {e['cpu_t90_s']:.2f} s = {e['steps_to_90']:.0f} steps)")
     print(f"  time to 90% of cost   {e['t90_s']:7.2f} s   (worst {e['worst_t90_s']:.2f})"
           f"                  target <= 2 s")

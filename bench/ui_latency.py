@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         w.image_view.viewport().repaint()              # paint now: "displayed" means painted
         frames.append((stamp, now()))
         paint_ms.append(now() - t0)
-        if w._last is not None:
-            render_ms.append(w._last.render_ms)
+        if w.core.last_result is not None:
+            render_ms.append(w.core.last_result.render_ms)
 
     w.frameShown.connect(on_frame)
     sent = []                                          # every request the drag submitted
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         t = now()
         slider.setValue(values[i] if values[i] != slider.value() else values[i] + 1)
         handler_ms.append(now() - t)
-        events.append((w._gate.latest, t))
+        events.append((w.core.gate.latest, t))
         tick["i"] = i + 1
 
     drag.timeout.connect(step)

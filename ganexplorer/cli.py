@@ -2,11 +2,15 @@
 
     ganexplorer [CKPT]                open the window (on CKPT)
     ganexplorer info CKPT [--json]
-    ganexplorer generate CKPT (--seeds 0-15 | --z Z.npy [--c C.npy]) [--psi P] --out OUT.png|OUT.npy
+    ganexplorer generate CKPT (--seeds 0-15 | --z Z.npy [--c C.npy]) [--psi P] --out OUT.png|OUT.npy|DIR/{seed}.png
+        [--class K] [--translate X,Y --rotate DEG (StyleGAN3)] [--noise N.npy] [--c-dim K (DCGAN)]
     ganexplorer interpolate CKPT --seeds A,B[,C...] --steps N [--slerp] --out strip.png|anim.gif|anim.mp4
     ganexplorer arithmetic CKPT --group +1,2,3 --group -4,5,6 --group +7,8,9 --out grid.png
     ganexplorer mix CKPT --rows SEEDS --cols SEEDS --layers coarse|middle|fine|I-J --out grid.png
     ganexplorer directions CKPT --method pca|sefa --k 10 --out dirs.npz
+    ganexplorer directions CKPT --method labelled --pos SEEDS --neg SEEDS [--csv F] [--orthogonal-to D.npz] --out d.npz
+    ganexplorer drag CKPT (--seed S | --latent L.npy) --points "x0,y0>x1,y1;..." [--mask M.png] --out out.png
+                     [--record anim.mp4] [--json track.json]
     ganexplorer edit CKPT (--seed S | --latent L.npy) --strokes strokes.json --out edited.png [--record anim.gif]
     ganexplorer project CKPT IMAGE [--steps N] --out result.npz|result.png [--record anim.gif]
     ganexplorer convert IN OUT.safetensors
@@ -79,6 +83,27 @@ def _nonneg_float(name: str):
     return parse
 
 
+def _finite(name: str):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if not np.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, got {text}")
+        return v
+    return parse
+
+
+def _pair(name: str):
+    def parse(text: str) -> tuple[float, float]:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise argparse.ArgumentTypeError(f"{name} takes two numbers X,Y such as 0.1,-0.2, not {text!r}")
+        return (_finite(name)(parts[0]), _finite(name)(parts[1]))
+    return parse
+
+
 def _group(text: str) -> tuple[float, list[int]]:
     text = text.strip()
     sign = -1.0 if text.startswith("-") else 1.0
@@ -88,9 +113,17 @@ def _group(text: str) -> tuple[float, list[int]]:
 
 # ---------------------------------------------------------------- helpers
 
+_ALLOW_NONFINITE = False   # --allow-nonfinite of the current command (set by main)
+_C_DIM: int | None = None  # --c-dim of the current command (set by main)
+
+
 def _load(path: str, device: str):
     from .models.registry import load_model
     model = load_model(path)
+    if model.nonfinite and not _ALLOW_NONFINITE:
+        raise UsageError(f"{model.path.name}: {model.nonfinite} Pass --allow-nonfinite to use it anyway.")
+    from .models.declared import apply_declared
+    model = apply_declared(model, _C_DIM)   # a DCGAN's declared (or remembered) label size
     dev = _device(device)
     if dev != "cpu":
         model.G.to(dev)
@@ -156,17 +189,20 @@ def cmd_info(args) -> None:
     print(f"  z_dim {d['z_dim']}, w_dim {d['w_dim']}, num_ws {d['num_ws']}, c_dim {d['c_dim']}")
     print(f"  sha256 {d['sha256']}")
     print(f"  config: {json.dumps(d['config'], default=str)}")
-    for key in ("name", "credit", "licence", "dataset", "provenance", "truncation_center",
-                "lr_mlp", "note", "converted_from"):
+    for key in ("name", "variant", "repository", "classes", "c_dim_declared", "credit", "licence",
+                "dataset", "provenance", "truncation_center", "lr_mlp", "note", "converted_from"):
         if model.info.get(key):
             print(f"  {key}: {model.info[key]}")
 
 
 def cmd_generate(args) -> None:
-    out = _check_out(args.out, (".png", ".npy"))
+    per_seed = "{seed}" in args.out          # --out dir/{seed}.png: one file per seed
+    if per_seed and args.seeds is None:
+        raise UsageError(f"--out {args.out}: {{seed}} in the file name needs --seeds")
+    out = _check_out(args.out.replace("{seed}", "0") if per_seed else args.out, (".png", ".npy"))
     model = _load(args.ckpt, args.device)
     G = model.G
-    from .render.synth import seeds_to_ws, synthesize, z_to_ws
+    from .render.synth import labels_for, seeds_to_ws, synthesize, z_to_ws
     if args.z is not None:
         z = _load_array(args.z, "--z").astype(np.float32)
         if z.ndim == 1:
@@ -174,23 +210,90 @@ def cmd_generate(args) -> None:
         c = _load_array(args.c, "--c").astype(np.float32) if args.c else None
         if z.ndim != 2 or z.shape[1] != G.z_dim:
             raise UsageError(f"--z {args.z}: expected shape [N, {G.z_dim}], got {list(z.shape)}")
+        if c is None and args.class_index is not None:
+            c = labels_for(G, list(range(len(z))), args.class_index)
         ws = z_to_ws(G, z, c, args.psi, args.trunc_cutoff)
         seeds = None
     else:
         seeds = args.seeds
-        ws = seeds_to_ws(G, seeds, args.psi, args.trunc_cutoff)
+        ws = seeds_to_ws(G, seeds, args.psi, args.trunc_cutoff, class_index=args.class_index)
+    _synthesis_options(args, G, len(ws))
+    if per_seed:
+        _save_per_seed(model, ws, seeds, args)
+        return
     if out.suffix.lower() == ".npy":
         from .atomic import atomic_path
-        img = synthesize(G, ws, args.noise_mode)
+        img = synthesize(G, ws, args.noise_mode, **args.synthesis)
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, img.astype(np.float32))
+    elif len(ws) == 1 and not args.labels:   # one image: its exact pixels, no grid frame
+        _save_single(model, ws, out, _meta(model, seeds=seeds, psi=args.psi, noise_mode=args.noise_mode,
+                                           **args.synthesis_meta),
+                     args.noise_mode, args.synthesis)
+    else:
+        _save_grid(model, ws, out, args.cols, _meta(model, seeds=seeds, psi=args.psi,
+                                                    noise_mode=args.noise_mode, **args.synthesis_meta),
+                   labels=[str(s) for s in seeds] if (seeds and args.labels) else None,
+                   noise_mode=args.noise_mode,
+                   images=synthesize(G, ws, args.noise_mode, **args.synthesis))
+    print(f"wrote {out} ({len(ws)} image{'' if len(ws) == 1 else 's'})")
+
+
+def _save_single(model, ws: np.ndarray, out: Path, meta: dict, noise_mode: str,
+                 synthesis: dict | None = None) -> None:
+    """ws [1, num_ws, w_dim] -> one PNG of exactly img_resolution pixels (or one .npy).
+    `synthesis`: extra `synthesize` arguments (StyleGAN3 transform, per-sample noise)."""
+    from PIL import Image
+
+    from .export.images import to_uint8
+    from .export.metadata import save_image
+    from .render.synth import synthesize
+    img = synthesize(model.G, ws, noise_mode, **(synthesis or {}))        # [1, C, H, W]
+    if out.suffix.lower() == ".npy":
+        from .atomic import atomic_path
         with atomic_path(out) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, img.astype(np.float32))
     else:
-        _save_grid(model, ws, out, args.cols, _meta(model, seeds=seeds, psi=args.psi,
-                                                    noise_mode=args.noise_mode),
-                   labels=[str(s) for s in seeds] if (seeds and args.labels) else None,
-                   noise_mode=args.noise_mode)
-    print(f"wrote {out} ({len(ws)} images)")
+        save_image(Image.fromarray(to_uint8(img)[0]), out, meta, latents={"ws": ws})
+
+
+def _save_per_seed(model, ws: np.ndarray, seeds: list[int], args) -> None:
+    """--out 'dir/{seed}.png': each seed's exact image in its own file."""
+    for i, seed in enumerate(seeds):
+        out = _check_out(args.out.replace("{seed}", str(seed)), (".png", ".npy"))
+        synthesis = dict(args.synthesis)
+        if "noise" in synthesis:
+            synthesis["noise"] = synthesis["noise"][i:i + 1]
+        _save_single(model, ws[i:i + 1], out, _meta(model, seeds=[seed], psi=args.psi,
+                                                     noise_mode=args.noise_mode, **args.synthesis_meta),
+                     args.noise_mode, synthesis)
+    print(f"wrote {len(seeds)} files like {args.out.replace('{seed}', str(seeds[0]))}")
+
+
+def _synthesis_options(args, G, n: int) -> None:
+    """generate's --translate/--rotate (StyleGAN3) and --noise -> args.synthesis (extra
+    synthesize arguments) and args.synthesis_meta (what the export metadata records)."""
+    args.synthesis, args.synthesis_meta = {}, {}
+    if args.class_index is not None:
+        args.synthesis_meta["class"] = args.class_index
+    if args.translate is not None or args.rotate is not None:
+        if not G.has_input_transform:
+            raise UsageError("--translate and --rotate move the input of StyleGAN3 models only, "
+                             f"and this is a {G.kind} model.")
+        from .render.synth import input_transform
+        translate, rotate = args.translate or (0.0, 0.0), args.rotate or 0.0
+        args.synthesis["transform"] = input_transform(translate, rotate)
+        args.synthesis_meta.update(translate=list(translate), rotate=rotate)
+    if args.noise is not None:
+        noise = _load_array(args.noise, "--noise").astype(np.float32)
+        try:
+            G.check_noise(noise.shape, n)
+        except ValueError as e:
+            raise UsageError(f"--noise {args.noise}: {e}") from None
+        args.synthesis["noise"] = noise
+        args.synthesis_meta["noise"] = Path(args.noise).name
 
 
 def cmd_interpolate(args) -> None:
@@ -202,7 +305,8 @@ def cmd_interpolate(args) -> None:
     from .render.recipes import interpolation_ws
     from .render.synth import synthesize
     method = "slerp" if args.slerp else "lerp"
-    ws = interpolation_ws(model.G, args.seeds, args.steps, method, args.space, args.psi, args.loop)
+    ws = interpolation_ws(model.G, args.seeds, args.steps, method, args.space, args.psi, args.loop,
+                          class_index=args.class_index)
     frames = to_uint8(synthesize(model.G, ws))
     meta = _meta(model, seeds=args.seeds, psi=args.psi, steps=args.steps, method=method, space=args.space)
     if out.suffix.lower() == ".png":
@@ -225,7 +329,7 @@ def cmd_arithmetic(args) -> None:
     signs = [s for s, _ in args.group]
     groups = [g for _, g in args.group]
     r = arithmetic_ws(model.G, groups, signs, args.space, args.psi, args.neighbours, args.sigma,
-                      args.noise_seed)
+                      args.noise_seed, class_index=args.class_index)
     # Layout as in the DCGAN paper (shared with the window): one row per group (members then
     # the mean, labelled with its sign), a last row with the result and its neighbours.
     fig = arithmetic_figure(model.G, r, signs, [[str(s) for s in g] for g in groups])
@@ -243,25 +347,30 @@ def cmd_mix(args) -> None:
     from .export.metadata import save_image
     from .render.figures import mixing_figure
     from .render.recipes import mixing_ws
-    rows, cols, cells = mixing_ws(model.G, args.rows, args.cols, args.layers, args.psi)
+    rows, cols, cells = mixing_ws(model.G, args.rows, args.cols, args.layers, args.psi,
+                                  class_index=args.class_index)
     grid = mixing_figure(model.G, rows, cols, cells).image()
     from .latent.stylemix import resolve_layers
-    span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution, model.G.ws_per_resolution)
+    span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution, model.G.ws_per_resolution,
+                          model.G.ws_sampling_rates())
     meta = _meta(model, rows=args.rows, cols=args.cols, layers=list(span), psi=args.psi)
     save_image(grid, out, meta, latents={"cells": cells})
     print(f"wrote {out} (layers {span[0]}-{span[1] - 1} from the column sources)")
 
 
 def cmd_directions(args) -> None:
+    from .cli_labelled import reject_labelled_flags, run_labelled   # InterFaceGAN's method lives there
+    if args.method == "labelled":
+        return run_labelled(args)
+    reject_labelled_flags(args)
     out = _check_out(args.out, (".npz",))
     model = _load(args.ckpt, args.device)
-    from .latent.directions import pca_directions, sefa_directions
-    if args.method == "pca":
-        d = pca_directions(model.G, args.k, args.samples, args.seed)
-    else:
-        d = sefa_directions(model.G, args.k)
+    from .latent.directions import find_directions
+    d = find_directions(model.G, args.method, args.k, args.samples, args.seed)
     d.save(out)
-    print(f"wrote {out} ({len(d.vectors)} {args.method} directions)")
+    # One unit for both methods: scales are the std of sampled w along each direction.
+    print(f"wrote {out} ({len(d.vectors)} {args.method} directions; std of w along them: "
+          + ", ".join(f"{s:.3g}" for s in d.scales) + ")")
 
 
 def _record(model, recording, path: Path, fps: float) -> int:
@@ -327,7 +436,8 @@ def cmd_edit(args) -> None:
     from PIL import Image
     img = Image.fromarray(to_uint8(ev.best_image)[0])
     meta = _meta(model, edit={"strokes": doc.to_dict(), "steps": ev.step, "candidates": cfg.candidates,
-                              "lambda_latent": cfg.lambda_latent, "lambda_keep": cfg.lambda_keep, "perturb_seed": cfg.seed,
+                              "lambda_latent": cfg.lambda_latent, "lambda_keep": cfg.lambda_keep,
+                              "perturb_seed": cfg.seed,
                               "cost": {k: round(v, 6) for k, v in ev.terms.items()}},
                  seed=None if args.latent else args.seed, psi=args.psi)
     save_image(img, out, meta, latents={"ws": ev.best_ws, "ws_start": ws0})
@@ -350,7 +460,7 @@ def cmd_project(args) -> None:
     from .latent.project import ProjectConfig, load_target, project
     target = load_target(args.image, G.img_resolution, G.img_channels)
     c = None
-    if G.c_dim and not getattr(G, "has_styles", False):
+    if G.c_dim and not G.has_styles:
         if args.class_index is None or not 0 <= args.class_index < G.c_dim:
             raise UsageError(f"this model is conditional: give --class between 0 and {G.c_dim - 1}")
         c = np.eye(G.c_dim, dtype=np.float32)[args.class_index][None]
@@ -415,12 +525,24 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if ckpt:
             sp.add_argument("ckpt", metavar="CKPT", help="checkpoint file (any supported format)")
+        sp.add_argument("--allow-nonfinite", action="store_true",
+                        help="use a model even when its weights hold NaN or infinite values")
+        sp.add_argument("--c-dim", dest="c_dim", type=_positive("--c-dim", 0, 100_000), default=None,
+                        help="a DCGAN's last K inputs are a one-hot label (remembered for this file; 0 forgets)")
         return sp
+
+    def conditional(sp):
+        sp.add_argument("--class", dest="class_index", type=_positive("--class", 0, 100_000), default=None,
+                        help="class of a conditional model for every sample (default: seed %% classes)")
 
     def common(sp, psi=True):
         if psi:
             sp.add_argument("--psi", type=_psi, default=1.0, help="truncation psi (default 1)")
         sp.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        sp.add_argument("--backend", choices=("auto", "eager", "openvino"), default=None,
+                        help="render back end: auto (the fast graph once built and checked), eager "
+                             "(plain PyTorch) or a back end's name, built before rendering (default: "
+                             "the saved preference, else eager)")
 
     sp = add("info", cmd_info, "describe a checkpoint")
     sp.add_argument("--json", action="store_true", help="machine-readable output")
@@ -435,10 +557,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--noise-mode", choices=("const", "random", "none"), default="const")
     sp.add_argument("--cols", type=_positive("--cols", 1, 1000), default=None)
     sp.add_argument("--labels", action="store_true", help="write seeds under the tiles")
-    sp.add_argument("--out", required=True, help="OUT.png (grid) or OUT.npy (raw float32 [N, C, H, W])")
+    conditional(sp)
+    sp.add_argument("--translate", type=_pair("--translate"), default=None,
+                    help="StyleGAN3: move the image by X,Y (fractions of its size)")
+    sp.add_argument("--rotate", type=_finite("--rotate"), default=None, help="StyleGAN3: turn the image (degrees)")
+    sp.add_argument("--noise", help="per-sample noise .npy in the model's own convention "
+                    "(lucidrains: [N, R, R, 1] uniform)")
+    sp.add_argument("--out", required=True, help="OUT.png (one seed: its exact image; several: a grid), "
+                    "OUT.npy (raw float32 [N, C, H, W]) or DIR/{seed}.png (one file per seed)")
     common(sp)
 
     sp = add("interpolate", cmd_interpolate, "interpolate between seeds into a strip, GIF or MP4")
+    conditional(sp)
     sp.add_argument("--seeds", type=_seeds, required=True, help="two or more seeds: A,B[,C...]")
     sp.add_argument("--steps", type=_positive("--steps", 2, 10_000), default=8)
     sp.add_argument("--slerp", action="store_true", help="spherical instead of linear")
@@ -449,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
 
     sp = add("arithmetic", cmd_arithmetic, "vector arithmetic on averaged latents (A - B + C)")
+    conditional(sp)
     sp.add_argument("--group", type=_group, action="append", default=[], required=True,
                     help="a signed group of seeds, e.g. +1,2,3 or -4,5,6 (repeat)")
     sp.add_argument("--neighbours", type=_positive("--neighbours", 0, 64), default=8)
@@ -460,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
 
     sp = add("mix", cmd_mix, "style-mixing grid: rows take layers from columns")
+    conditional(sp)
     sp.add_argument("--rows", type=_seeds, required=True)
     sp.add_argument("--cols", type=_seeds, required=True)
     sp.add_argument("--layers", default="coarse", help="coarse, middle, fine or a range I-J")
@@ -503,13 +635,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, help="result.npz (ws, image, target, psnr) or result.png")
     common(sp, psi=False)
 
-    sp = add("directions", cmd_directions, "find semantic directions (GANSpace PCA or SeFa)")
-    sp.add_argument("--method", choices=("pca", "sefa"), default="sefa")
+    sp = add("directions", cmd_directions, "find semantic directions (GANSpace PCA, SeFa, or labelled seeds)")
+    sp.add_argument("--method", choices=("pca", "sefa", "labelled"), default="sefa")
     sp.add_argument("--k", type=_positive("--k", 1, 4096), default=10)
-    sp.add_argument("--samples", type=_positive("--samples", 10, 10_000_000), default=10_000)
+    sp.add_argument("--samples", type=_positive("--samples", 10, 10_000_000), default=10_000,
+                   help="sampled w: PCA's population and every direction's std (its unit)")
     sp.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), default=0)
+    from .cli_labelled import add_labelled_arguments
+    add_labelled_arguments(sp)
     sp.add_argument("--out", required=True)
     common(sp, psi=False)
+
+    from .cli_drag import add_drag_parser   # DragGAN point editing (its own module)
+    add_drag_parser(add, common)
 
     sp = add("convert", cmd_convert, "write any readable checkpoint in GAN Explorer's format", ckpt=False)
     sp.add_argument("inp", metavar="IN")
@@ -531,17 +669,37 @@ def _glue_signed_groups(argv: list[str]) -> list[str]:
     return out
 
 
+def _unknown_command(word: str, commands: list[str]) -> str:
+    import difflib
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
+    if close:
+        return f"unknown command {word!r} (did you mean {close[0]!r}?)"
+    if Path(word).suffix:
+        return f"{word}: no such file (give an existing checkpoint or session, or a command)"
+    return f"unknown command {word!r}; commands: {', '.join(commands)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = _glue_signed_groups(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        if not Path(argv[0]).is_file():          # a typo must never open a window
+            sys.stderr.write(f"ganexplorer: error: {_unknown_command(argv[0], sorted(commands))}\n")
+            return EXIT_USAGE
         from .__main__ import main as gui_main   # `ganexplorer model.pkl` opens the window on it
         return gui_main(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         from .__main__ import main as gui_main
         return gui_main([])
+    global _ALLOW_NONFINITE, _C_DIM
+    _ALLOW_NONFINITE = bool(getattr(args, "allow_nonfinite", False))
+    _C_DIM = getattr(args, "c_dim", None)
+    if getattr(args, "backend", None) is not None:
+        from .render.backends import set_preference
+        # A named back end is what the user asked for: build (or read) it, then render with it.
+        set_preference(args.backend, wait=args.backend not in ("auto", "eager"))
     try:
         args.func(args)
     except BrokenPipeError:   # `ganexplorer info X | head`: the reader left; not an error of ours

@@ -104,7 +104,8 @@ def _rewrite_header(path, mutate):
     ("dir", "is a folder"),
     ("empty", "is empty"),
     ("truncated", "truncated or damaged"),
-    ("mismatch", "do not match its configuration"),
+    ("mismatch", r"layer main\.\d+\.weight has shape \[\d+(, \d+)*\] in the file but the "
+                 r"architecture needs \[\d+(, \d+)*\]\.$"),
     ("badclass", "unknown class"),
     ("text", "not a checkpoint format"),
     ("newer", "newer GAN Explorer"),

@@ -129,3 +129,72 @@ def test_the_harness_itself_catches_non_checkpoint_errors(tmp_path):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+# ---------------------------------------------------------------- hostile classes (issue 12)
+
+import hostile_files                                     # noqa: E402
+from foreign_files import dcgan_state, dump_nvidia_like, lucidrains_gan_state  # noqa: E402
+
+HOSTILE_EXAMPLES = 25
+HOSTILE_SETTINGS = settings(SETTINGS, max_examples=HOSTILE_EXAMPLES)
+
+
+def _shared(depth: int, fan: int, kind: str):
+    x: object = 0
+    for _ in range(depth):
+        x = [x] * fan if kind == "list" else {f"k{i}": x for i in range(fan)} if kind == "dict" else (x,) * fan
+    return x
+
+
+def _hostile_file(where: str, value, root: Path) -> Path:
+    if where == "nvidia-kwargs":
+        data = dump_nvidia_like({"G_ema": hostile_files.nvidia_generator({**hostile_files.SMALL_SG2, "x": value})})
+    elif where == "nvidia-dataset":
+        data = dump_nvidia_like({"G_ema": hostile_files.nvidia_generator(hostile_files.SMALL_SG2),
+                                 "training_set_kwargs": {"path": value}})
+    elif where == "lucidrains-version":
+        data = hostile_files.torch_bytes({"GAN": lucidrains_gan_state(), "version": value})
+    else:   # a DCGAN state dict with an extra entry
+        _, sd = dcgan_state()
+        sd["extra"] = value
+        data = hostile_files.torch_bytes(sd)
+    path = root / f"hostile_{where}.bin"
+    path.write_bytes(data)
+    return path
+
+
+@HOSTILE_SETTINGS
+@given(depth=st.integers(8, 90), fan=st.integers(2, 4), kind=st.sampled_from(["list", "dict", "tuple"]),
+       where=st.sampled_from(["nvidia-kwargs", "nvidia-dataset", "lucidrains-version", "dcgan-extra"]))
+def test_shared_reference_bombs_finish(depth, fan, kind, where, tmp_path_factory):
+    root = tmp_path_factory.getbasetemp() / "hostile"
+    root.mkdir(exist_ok=True)
+    path = _hostile_file(where, _shared(depth, fan, kind), root)
+    load_damaged(path.read_bytes(), path)
+
+
+_SG2_KEYS = ["img_resolution", "z_dim", "w_dim", "c_dim", "img_channels", "mapping_kwargs.num_layers",
+             "synthesis_kwargs.channel_base", "synthesis_kwargs.channel_max"]
+_DCGAN_KEYS = ["img_resolution", "z_dim", "ngf", "channel_max", "img_channels", "c_dim"]
+
+
+@HOSTILE_SETTINGS
+@given(data=st.data(), fmt=st.sampled_from(["nvidia", "native"]))
+def test_declared_sizes_are_checked_before_building(data, fmt, tmp_path_factory):
+    root = tmp_path_factory.getbasetemp() / "hostile_sizes"
+    root.mkdir(exist_ok=True)
+    key = data.draw(st.sampled_from(_SG2_KEYS if fmt == "nvidia" else _DCGAN_KEYS))
+    value = data.draw(st.one_of(st.integers(0, 64), st.integers(0, 2 ** 40).map(lambda v: 2 ** (v.bit_length())),
+                                st.integers(-5, 2 ** 62)))
+    if fmt == "nvidia":
+        kw = {**hostile_files.SMALL_SG2, "mapping_kwargs": {"num_layers": 1},
+              "synthesis_kwargs": {"channel_base": 64, "channel_max": 8}}
+        outer, _, inner = key.partition(".")
+        (kw[outer].__setitem__(inner, value) if inner else kw.__setitem__(outer, value))
+        path = root / "declared.pkl"
+        path.write_bytes(dump_nvidia_like({"G_ema": hostile_files.nvidia_generator(kw)}))
+    else:
+        path = hostile_files._native_with(root / "declared.safetensors",
+                                          lambda m: m["nets"]["G"]["kwargs"].update({key: value}))
+    load_damaged(path.read_bytes(), path)

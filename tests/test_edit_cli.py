@@ -52,7 +52,8 @@ def test_cli_edit_end_to_end(ckpt, tmp_path, capsys):
 def test_cli_project_end_to_end(ckpt, tmp_path, capsys):
     assert main(["generate", str(ckpt), "--seeds", "5", "--out", str(tmp_path / "x.npy"), "--device", "cpu"]) == 0
     x = np.load(tmp_path / "x.npy")[0, 0]
-    Image.fromarray(np.clip((x + 1) * 127.5, 0, 255).round().astype(np.uint8)).resize((48, 48)).save(tmp_path / "real.png")
+    pixels = np.clip((x + 1) * 127.5, 0, 255).round().astype(np.uint8)
+    Image.fromarray(pixels).resize((48, 48)).save(tmp_path / "real.png")
     capsys.readouterr()
     rc = main(["project", str(ckpt), str(tmp_path / "real.png"), "--steps", "100", "--out", str(tmp_path / "r.npz"),
                "--record", str(tmp_path / "p.gif"), "--device", "cpu"])

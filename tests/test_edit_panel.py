@@ -131,3 +131,22 @@ def test_strokes_file_round_trip_through_the_panel(qtbot, window, tmp_path):
     p.load_strokes(str(tmp_path / "s.json"))                # drawn at 32 px, the model makes 16
     (st,) = p.doc.strokes
     assert p.doc.canvas == (16, 16) and st.points == [(4.0, 4.0), (8.0, 8.0)] and st.width == 2
+
+
+def test_model_jobs_run_on_their_own_copy_on_the_chosen_device(qtbot, window):
+    """Editing, projection, warm-up and directions start through start_on_model: the job
+    gets a copy of the networks on the window's device, never the render thread's G."""
+    w = window
+    model = w.current_model()
+    assert w.jobs.device == "cpu"
+    w.set_device("meta")             # stands in for a GPU: any device but the CPU
+    try:
+        assert w.jobs.device == "meta"
+        seen = []
+        w.jobs.start_on_model(model, lambda m: (m.G, m.G.w_avg.device.type, m.D), on_done=seen.append)
+        qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
+        G, device, D = seen[0]
+        assert G is not model.G and device == "meta" and D is None
+        assert model.G.w_avg.device.type == "cpu"
+    finally:
+        w.set_device("cpu")

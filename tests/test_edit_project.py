@@ -26,6 +26,7 @@ def _target(G, seed: int) -> np.ndarray:
         return G.synthesis(G.mapping(z)).numpy()
 
 
+@pytest.mark.slow   # projection quality: hundreds of steps per target
 def test_projection_shipped_dcgan_reaches_25db():
     if shipped_dcgan_path() is None:
         pytest.skip("no shipped DCGAN in resources/models yet (the trainer's mnist5k model)")
@@ -38,6 +39,7 @@ def test_projection_shipped_dcgan_reaches_25db():
         assert ev.psnr >= 25, (seed, ev.psnr)
 
 
+@pytest.mark.slow   # projection quality: hundreds of steps per target
 def test_projection_face_dcgan_reaches_25db():
     G = face_dcgan()
     if G is None:
@@ -51,6 +53,7 @@ def test_projection_face_dcgan_reaches_25db():
     np.testing.assert_allclose(again, ev.image, atol=1e-4)
 
 
+@pytest.mark.slow   # projection quality: hundreds of steps per target
 def test_projection_tiny_trained_dcgan_reaches_25db():
     G, D, _ = tiny_trained_dcgan()
     for seed in (5, 6):

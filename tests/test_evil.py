@@ -146,3 +146,184 @@ def test_truncated_and_empty_files(tmp_path):
     torch.save({"g_ema": {}}, buf)
     with pytest.raises(CheckpointError):
         load_model(_write(tmp_path, "cut.pt", buf.getvalue()[:200]))
+
+
+# ---------------------------------------------------------------- classes of hostile files (issue 12)
+
+import signal                                                   # noqa: E402
+import types                                                    # noqa: E402
+
+import hostile_files                                            # noqa: E402
+from ganexplorer.models import registry                         # noqa: E402
+from ganexplorer.models.budget import AllocationBudget          # noqa: E402
+from ganexplorer.models.fit import load_state                   # noqa: E402
+from ganexplorer.models.formats import safe_pickle              # noqa: E402
+from ganexplorer.models.messages import shorten, tidy           # noqa: E402
+from ganexplorer.models.tensor_checks import check_tensor, check_view  # noqa: E402
+from ganexplorer.models.untrusted import brief, check_tree      # noqa: E402
+
+LIMIT_S = 10
+
+
+class _Slow(BaseException):
+    pass
+
+
+def _load_within(path, seconds=LIMIT_S):
+    def alarm(signum, frame):
+        raise _Slow(f"{path.name} took more than {seconds} s")
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return load_model(path)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _one_sentence(msg: str) -> None:
+    assert msg.endswith((".", "…")) and "\n" not in msg and len(msg) <= 420, msg
+    assert "weights_only" not in msg and "Traceback" not in msg, msg
+    assert "torch.Size([" not in msg, msg
+
+
+WORDS = {"shared": r"refused to load.*(shared references|loop|nested|tuple|pickle instructions)",
+         "size": (r"refused to load|declares|layer .* in the file but the architecture needs|cannot be built"
+                  r"|storage inside the pickle is damaged|safetensors header is damaged"),
+         "poison": r"refused to load: the pickle (sets the state|adds items|creates)",
+         "message": r"could not be read safely \(unsupported pickle opcode|safetensors header is damaged"}
+
+
+@pytest.mark.parametrize("cls,build", [(c, b) for c, bs in hostile_files.CLASSES.items() if c != "nonfinite"
+                                       for b in bs], ids=lambda v: getattr(v, "__name__", v))
+def test_hostile_file_is_refused_quickly_in_one_sentence(cls, build, tmp_path, marker):
+    path = build(tmp_path)
+    with pytest.raises(CheckpointError, match=WORDS[cls]) as err:
+        _load_within(path)
+    _one_sentence(str(err.value))
+
+
+def _allowed_state():
+    return {key: (getattr(v, "__defaults__", None), dict(getattr(v, "__dict__", {}))
+                  if not isinstance(v, type) else dict(vars(v)))
+            for key, v in safe_pickle.ALLOWED.items()}
+
+
+def test_hostile_files_leave_the_next_good_load_unaffected(tmp_path):
+    before = _allowed_state()
+    for build in hostile_files.ALL:
+        try:
+            _load_within(build(tmp_path))
+        except CheckpointError:
+            pass
+    assert safe_pickle.EasyDict.items is dict.items
+    assert safe_pickle._codecs_encode.__defaults__ == ("utf-8",)
+    assert _allowed_state() == before, "an allow-listed global was changed by a file"
+    m = load_model(fixture("nvidia_sg2ada_skip_32.pkl"))
+    ref = np.load(fixture("nvidia_sg2ada_skip_32_psi0.7.npz"))
+    with torch.no_grad():
+        img = m.G(torch.from_numpy(ref["z"]), None, psi=0.7).numpy()
+    assert np.abs(img - ref["img"]).max() <= 1e-4
+    assert m.warnings == [] and m.nonfinite is None
+
+
+@pytest.mark.parametrize("build", hostile_files.CLASSES["nonfinite"], ids=lambda b: b.__name__)
+def test_nonfinite_weights_warn_and_the_cli_refuses_unless_allowed(build, tmp_path, capsys):
+    path = build(tmp_path)
+    m = load_model(path)
+    assert m.nonfinite and m.warnings == [m.nonfinite]
+    assert "NaN or infinite" in m.nonfinite and m.describe()["warnings"] == [m.nonfinite]
+    assert cli.main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "NaN or infinite" in err and "--allow-nonfinite" in err and "Traceback" not in err
+    assert cli.main(["info", "--allow-nonfinite", str(path)]) == 0
+
+
+def test_views_must_fit_their_storage():
+    t = torch.arange(24.0).reshape(2, 3, 4)
+    check_tensor(t, "t")
+    check_tensor(t.transpose(0, 2), "transposed")        # not contiguous, but no element twice
+    check_tensor(t[:, 1:, ::2], "slice")
+    for bad in (torch.zeros(1).expand(5, 5), t.as_strided((4, 4), (1, 1))):
+        with pytest.raises(CheckpointError, match="reuses its storage"):
+            check_tensor(bad, "bad")
+    with pytest.raises(CheckpointError, match="beyond its storage"):
+        check_view(16, 4, 2, (3,), (1,), "x")           # elements 2..4 of a 4-element storage
+    check_view(16, 4, 1, (3,), (1,), "x")
+
+
+def test_tree_walks_are_linear_and_loop_safe():
+    dag = hostile_files.dag(64)
+    t = time.monotonic()
+    with pytest.raises(CheckpointError, match="shared references"):
+        check_tree(dag, "x")
+    assert len(brief(dag, 60)) <= 70
+    assert time.monotonic() - t < 1
+    with pytest.raises(CheckpointError, match="loop"):
+        check_tree(hostile_files.cycle(), "x")
+    assert check_tree({"a": [1, 2, (3, 4)]}, "x") == 8     # dict, 'a', list, 1, 2, tuple, 3, 4
+
+
+def test_allocation_budget_refuses_before_allocating():
+    with pytest.raises(CheckpointError, match="needs more than"):
+        with AllocationBudget(1 << 20, "f.pkl"):
+            torch.empty(1 << 40)                              # 4 TB: refused, never attempted
+    with AllocationBudget(1 << 20, "f.pkl") as b:
+        with torch.device("meta"):
+            torch.empty(1 << 40)                              # meta tensors cost nothing
+        torch.zeros(16, 16)
+    assert b.used == 16 * 16 * 4
+
+
+def test_state_dict_misfit_names_the_layer_and_both_shapes():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    with pytest.raises(CheckpointError) as err:
+        load_state(net, {"0.weight": torch.zeros(3, 5), "0.bias": torch.zeros(3)}, "m.pkl")
+    assert str(err.value) == ("m.pkl: layer 0.weight has shape [3, 5] in the file but the "
+                              "architecture needs [3, 4].")
+    with pytest.raises(CheckpointError, match=r"the file lacks layer 0\.bias that the architecture needs"):
+        load_state(net, {"0.weight": torch.zeros(3, 4)}, "m.pkl")
+
+
+def test_messages_drop_unsafe_advice_and_never_cut_a_token():
+    torch_text = ("Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` "
+                  "will likely succeed, but it can result in arbitrary code execution. Do it only if you "
+                  "got the file from a trusted source.")
+    assert "weights_only" not in tidy(f"x.pt could not be read ({torch_text})")
+    long = "x.pkl: missing " + ", ".join(f"torch.Size([{i}, {i + 1}, 3, 3])" for i in range(100))
+    short = shorten(long, 120)
+    assert len(short) <= 125 and short.endswith("…")
+    assert not short.rstrip(" …").endswith(("[", "(", ",")) and "Size([3)" not in short
+    assert short.count("(") == short.count(")") and short.count("[") == short.count("]")
+
+
+def test_damaged_and_foreign_safetensors_are_named(tmp_path):
+    with pytest.raises(CheckpointError, match="the safetensors header is damaged: "):
+        load_model(hostile_files.message_damaged_safetensors(tmp_path))
+    from safetensors.torch import save_file
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(CheckpointError, match="safetensors file but not a GAN Explorer checkpoint"):
+        load_model(tmp_path / "other.safetensors")
+
+
+def test_readers_are_imported_explicitly():
+    assert all(isinstance(r, types.ModuleType) for r in registry.READERS)
+    assert [r.ID for r in registry.READERS][-1] == "torch"
+    assert "importlib" not in open(registry.__file__).read()
+
+
+def test_the_window_warns_about_nonfinite_weights_and_survives_hostile_files(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from ui_support import WAIT_MS, make_window, open_and_wait
+    w = make_window(qtbot, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    try:
+        open_and_wait(qtbot, w, hostile_files.nonfinite_native(tmp_path))
+        assert "NaN or infinite" in w.statusBar().currentMessage()
+        good = w.current_model()
+        for build in (hostile_files.poison_easydict, hostile_files.shared_kwargs, hostile_files.size_zip_bomb):
+            with qtbot.waitSignal(w.modelLoadFailed, timeout=WAIT_MS) as sig:
+                w.open_model(str(build(tmp_path)))
+            assert "refused to load" in sig.args[0]
+            assert w.current_model() is good
+    finally:
+        w.shutdown()

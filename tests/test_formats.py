@@ -19,7 +19,9 @@ from ganexplorer.models.registry import format_label, load_model
 from tiny_models import save_tiny_dcgan
 
 
-FIXTURE_CKPTS = {"nvidia_sg2ada_skip_32": "nvidia_sg2ada_skip_32.pkl", "rosinality_32": "rosinality_32.pt"}
+FIXTURE_CKPTS = {"nvidia_sg2ada_skip_32": "nvidia_sg2ada_skip_32.pkl", "rosinality_32": "rosinality_32.pt",
+                 "nvidia_sg3_t_64": "nvidia_sg3_t_64.pkl", "nvidia_sg3_r_32": "nvidia_sg3_r_32.pkl",
+                 "nvidia_sg3repo_sg2_64_cond": "nvidia_sg3repo_sg2_64_cond.pkl"}
 
 
 def run_cli(argv: list[str]) -> int:
@@ -28,11 +30,15 @@ def run_cli(argv: list[str]) -> int:
         return cli.main(argv)
 
 
-def generate_npy(ckpt, tmp_path, z: np.ndarray, psi: float, name: str = "out") -> np.ndarray:
+def generate_npy(ckpt, tmp_path, z: np.ndarray, psi: float, name: str = "out",
+                 c: np.ndarray | None = None, extra: tuple[str, ...] = ()) -> np.ndarray:
     zp, out = tmp_path / f"{name}_z.npy", tmp_path / f"{name}.npy"
     np.save(zp, z.astype(np.float32))
-    assert run_cli(["generate", str(ckpt), "--z", str(zp), "--psi", str(psi), "--out", str(out),
-                    "--device", "cpu"]) == 0
+    argv = ["generate", str(ckpt), "--z", str(zp), "--psi", str(psi), "--out", str(out), "--device", "cpu"]
+    if c is not None:
+        np.save(tmp_path / f"{name}_c.npy", c.astype(np.float32))
+        argv += ["--c", str(tmp_path / f"{name}_c.npy")]
+    assert run_cli(argv + list(extra)) == 0
     return np.load(out)
 
 
@@ -44,7 +50,7 @@ def test_fixture_reproduces_reference_through_cli(stem, psi, tmp_path):
     ckpt = fixture(FIXTURE_CKPTS[stem])
     ref = np.load(fixture(f"{stem}_psi{psi}.npz"))
     assert float(ref["psi"]) == psi
-    img = generate_npy(ckpt, tmp_path, ref["z"], psi)
+    img = generate_npy(ckpt, tmp_path, ref["z"], psi, c=ref["c"] if "c" in ref.files else None)
     assert img.shape == ref["img"].shape
     assert np.abs(img - ref["img"]).max() <= 1e-4
 
@@ -59,7 +65,7 @@ def test_formats_are_sniffed_by_content_not_name(tmp_path):
 
 
 def test_info_names_the_format(tmp_path, capsys):
-    expected = {fixture("nvidia_sg2ada_skip_32.pkl"): "NVIDIA StyleGAN2-ADA network pickle",
+    expected = {fixture("nvidia_sg2ada_skip_32.pkl"): "NVIDIA StyleGAN2/StyleGAN3 network pickle",
                 fixture("rosinality_32.pt"): "rosinality StyleGAN2 checkpoint"}
     dc = tmp_path / "netG_epoch_3.pth"
     save_dcgan(dc, "bare")
@@ -82,10 +88,11 @@ def test_nvidia_pickle_reports_its_configuration():
     assert (m.G.num_ws, m.G.z_dim, m.G.img_resolution) == (8, 32, 32)
 
 
-def test_stylegan3_and_tensorflow_pickles_are_refused_by_name(tmp_path):
+def test_incomplete_stylegan3_and_tensorflow_pickles_are_refused_by_name(tmp_path):
+    # A StyleGAN3 snapshot stripped of its dimensions: recognised by its keys, refused in a sentence.
     sg3 = tmp_path / "stylegan3-t.pkl"
     sg3.write_bytes(stylegan3_like_pickle())
-    with pytest.raises(CheckpointError, match="StyleGAN3"):
+    with pytest.raises(CheckpointError, match=r"StyleGAN3 generator does not record w_dim.*\.$"):
         load_model(sg3)
     tf = tmp_path / "karras2019stylegan-ffhq-1024x1024.pkl"
     tf.write_bytes(tensorflow_like_pickle())
@@ -202,15 +209,18 @@ def lucidrains_reference(gan: dict, z: torch.Tensor, inoise: torch.Tensor, lr_ml
     blur = torch.tensor([1.0, 2.0, 1.0])
     blur = (blur[None] * blur[:, None]) / 16
     for b in range(n_blocks):
-        p = lambda name: gan[f"GE.blocks.{b}.{name}"]  # noqa: E731
+        p = lambda name, b=b: gan[f"GE.blocks.{b}.{name}"]  # noqa: E731
         if b:
             h = F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False)
         n = inoise[:, :h.shape[2], :h.shape[3], :]
         noise1 = F.linear(n, p("to_noise1.weight"), p("to_noise1.bias")).permute(0, 3, 2, 1)
         noise2 = F.linear(n, p("to_noise2.weight"), p("to_noise2.bias")).permute(0, 3, 2, 1)
-        h = F.leaky_relu(_modconv(h, p("conv1.weight"), F.linear(w, p("to_style1.weight"), p("to_style1.bias")), True) + noise1, 0.2)
-        h = F.leaky_relu(_modconv(h, p("conv2.weight"), F.linear(w, p("to_style2.weight"), p("to_style2.bias")), True) + noise2, 0.2)
-        y = _modconv(h, p("to_rgb.conv.weight"), F.linear(w, p("to_rgb.to_style.weight"), p("to_rgb.to_style.bias")), False)
+        s1 = F.linear(w, p("to_style1.weight"), p("to_style1.bias"))
+        h = F.leaky_relu(_modconv(h, p("conv1.weight"), s1, True) + noise1, 0.2)
+        s2 = F.linear(w, p("to_style2.weight"), p("to_style2.bias"))
+        h = F.leaky_relu(_modconv(h, p("conv2.weight"), s2, True) + noise2, 0.2)
+        y = _modconv(h, p("to_rgb.conv.weight"), F.linear(w, p("to_rgb.to_style.weight"), p("to_rgb.to_style.bias")),
+                     False)
         rgb = y if rgb is None else y + rgb
         if b != n_blocks - 1:
             rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
@@ -245,9 +255,11 @@ def test_lucidrains_without_config_assumes_default_lr_mlp(tmp_path):
     assert m.G.lr_mlp == 0.1 and "assumed" in str(m.info["lr_mlp"])
 
 
-def test_lucidrains_attention_is_refused(tmp_path):
+def test_lucidrains_attention_config_without_attention_weights_is_refused(tmp_path):
+    # Attention itself is read (test_lucidrains_attention.py); a config that promises it for
+    # weights without it is a mismatch, said in a sentence.
     path, gan = save_lucidrains(tmp_path / "models", config={"image_size": 16, "attn_layers": [1]})
-    with pytest.raises(CheckpointError, match="attention"):
+    with pytest.raises(CheckpointError, match=r"config says attn_layers \[1\] but the weights hold attention"):
         load_model(path)
 
 

@@ -1,10 +1,13 @@
 """The window's Qt-free core: mailbox, serving loop, stamp gate, renderer, history, sessions."""
 from __future__ import annotations
 
+import dataclasses
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from tiny_models import save_tiny_dcgan
 
 from ganexplorer.export.images import to_uint8
@@ -170,3 +173,53 @@ def test_session_round_trip_is_exact(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(SessionError, match="not a GAN Explorer session"):
         load_session(tmp_path / "bad.json")
+
+
+# ---------------------------------------------------------------- job copies (item: device and threads)
+
+def test_a_job_copy_shares_nothing_with_the_render_generator(model):
+    from ganexplorer.render.cache import job_model
+    job = job_model(model, "cpu")
+    assert job.G is not model.G and job.path == model.path and job.sha256 == model.sha256
+    render_ptrs = {t.data_ptr() for t in [*model.G.parameters(), *model.G.buffers()]}
+    assert not render_ptrs & {t.data_ptr() for t in [*job.G.parameters(), *job.G.buffers()]}
+    before = {k: v.clone() for k, v in model.G.state_dict().items()}
+    flags = [p.requires_grad for p in model.G.parameters()]
+    with torch.no_grad():                      # what a job may do to its own copy
+        for p in job.G.parameters():
+            p.add_(1)
+    job.G.requires_grad_(not flags[0])
+    assert all(torch.equal(before[k], v) for k, v in model.G.state_dict().items())
+    assert [p.requires_grad for p in model.G.parameters()] == flags
+    ws = seeds_to_ws(model.G, [0])
+    np.testing.assert_array_equal(synthesize(job_model(model, "cpu").G, ws), synthesize(model.G, ws))
+
+
+def test_the_chosen_device_reaches_the_job_copy_and_d_e_only_when_asked(model):
+    from ganexplorer.render.cache import job_model
+    # "meta" stands in for a GPU here: a device other than the CPU that the copy must land on.
+    job = job_model(dataclasses.replace(model, D=torch.nn.Linear(2, 1), E=torch.nn.Linear(2, 2)), "meta",
+                    D=True)
+    assert job.G.w_avg.device.type == "meta" and job.G.device.type == "meta"
+    assert next(job.D.parameters()).device.type == "meta" and job.E is None
+    assert model.G.w_avg.device.type == "cpu"  # the render thread's G stayed where it was
+
+
+def test_projection_on_a_job_copy_leaves_the_render_generators_noise_alone():
+    from ganexplorer.latent.project import ProjectConfig, project
+    from ganexplorer.models.loaded import LoadedModel
+    from ganexplorer.models.stylegan2 import StyleGAN2Generator
+    from ganexplorer.render.cache import job_model
+    torch.manual_seed(0)
+    G = StyleGAN2Generator(z_dim=8, w_dim=8, img_resolution=8, img_channels=3,
+                           mapping_kwargs=dict(num_layers=1),
+                           synthesis_kwargs=dict(channel_base=64, channel_max=8)).eval()
+    m = LoadedModel(G=G, path=Path("sg2.safetensors"), format="native", sha256="x")
+    noise = {k: v.clone() for k, v in G.named_buffers() if "noise_const" in k}
+    job = job_model(m, "cpu")
+    gen = project(job.G, np.zeros((1, 3, 8, 8), np.float32), ProjectConfig(steps=3, starts=1))
+    next(gen)                                   # mid-projection: the job's noise maps are rewritten
+    job_noise = {k: v for k, v in job.G.named_buffers() if "noise_const" in k}
+    assert any(not torch.equal(job_noise[k], noise[k]) for k in noise)
+    assert all(torch.equal(v, noise[k]) for k, v in G.named_buffers() if "noise_const" in k)
+    gen.close()

@@ -17,6 +17,7 @@ from trainer.distributed import DistInfo, cleanup
 from trainer.events import read_events
 from trainer.loop import iter_train
 
+pytestmark = pytest.mark.slow   # every test spawns two ranks (make test-fast skips them)
 
 _torch_save = torch.save
 

@@ -94,3 +94,32 @@ def test_diffaug_differentiable_and_ada_steering():
     ada.accumulate(-torch.ones(8, 1))
     ada.adjust()
     assert ada.p.item() < 1e-6
+
+
+def test_rpgan_relativistic_pairing_loss():
+    """R3GAN (Huang et al. 2024), eq. 2: L_D = E f(D(G(z)) - D(x)), L_G = E f(D(x) - D(G(z))),
+    f = softplus, each real paired with one fake."""
+    real, fake = torch.tensor([[2.0], [0.0], [-1.0]]), torch.tensor([[0.0], [1.0], [-1.0]])
+    by_hand = (torch.log1p(torch.exp(torch.tensor(-2.0))) + torch.log1p(torch.exp(torch.tensor(1.0)))
+               + torch.log(torch.tensor(2.0))) / 3
+    assert torch.allclose(losses.d_loss_paired("rpgan", real, fake), by_hand)
+    # G's loss is D's with the roles swapped
+    assert torch.allclose(losses.g_loss_paired("rpgan", real, fake), losses.d_loss_paired("rpgan", fake, real))
+    # relativistic: only differences count, a shift of all logits changes nothing
+    assert torch.allclose(losses.d_loss_paired("rpgan", real + 5, fake + 5), by_hand)
+    # pairing: D's gradient on pair i is sigmoid(f_i - r_i) / N (and its negative on the real)
+    r, f = real.clone().requires_grad_(True), fake.clone().requires_grad_(True)
+    losses.d_loss_paired("rpgan", r, f).backward()
+    assert torch.allclose(f.grad, torch.sigmoid(fake - real) / 3) and torch.allclose(r.grad, -f.grad)
+    assert losses.uses_r1("rpgan", 1.0) and not losses.uses_r1("rpgan", 0.0)
+
+
+def test_r2_is_r1_on_fakes_exact_for_a_linear_d():
+    """R1 and R2 are E||grad_x D(x)||^2 on reals and on fakes; for D(x) = <w, x> it is ||w||^2."""
+    w = torch.randn(1, 3, 4, 4)
+
+    def D(x):
+        return (x * w).flatten(1).sum(1, keepdim=True)
+    fakes = torch.randn(5, 3, 4, 4)
+    pen, logits = losses.r1_penalty(D, fakes)
+    assert torch.allclose(pen, w.square().sum()) and logits.shape == (5, 1)

@@ -196,7 +196,7 @@ def test_amp_rule_and_its_effect(tmp_path, monkeypatch):
     # Forced on, DCGAN trains in bfloat16 autocast: finite, and not the float32 result.
     weights = {}
     for amp in (False, True):
-        monkeypatch.setattr(loop, "amp_enabled", lambda cfg, device: amp)
+        monkeypatch.setattr(loop, "amp_enabled", lambda cfg, device, amp=amp: amp)
         ev, res = run_all(tiny(tmp_path / f"amp{amp}", kimg=0.032))
         assert ev[-1]["reason"] == "done" and ev[0]["precision"] == ("bfloat16 autocast" if amp else "float32")
         weights[amp] = torch.cat([p.detach().flatten() for p in res["G"].parameters()])

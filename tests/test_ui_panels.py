@@ -43,7 +43,7 @@ def test_arithmetic_with_given_seeds_matches_the_cli(qtbot, window, dcgan_path, 
                      "--group", "+7,8,9", "--device", "cpu", "--out", str(out)]) == 0
     assert np.array_equal(shown(w), png(out))
     r = arithmetic_ws(w.current_model().G, groups, [1, -1, 1])
-    assert np.array_equal(w._last.data["arith_result"], r.result)
+    assert np.array_equal(w.core.last_result.data["arith_result"], r.result)
     # the sigma slider re-renders the neighbours; one drag, one undo step
     n = len(w.history)
     drag(w.arith_panel.sigma.slider, [40, 60])
@@ -120,11 +120,11 @@ def test_interpolation_strip_and_export(qtbot, window, tmp_path):
     w.show_panel(w.interp_panel)
     settle(qtbot, w)
     G = w.current_model().G
-    assert np.array_equal(w._figures["strip"].ws, interpolation_ws(G, [0, 1], 8))
+    assert np.array_equal(w.core.figures["strip"].ws, interpolation_ws(G, [0, 1], 8))
     w.interp_panel.strip.clickedData.emit(7)                    # jump to the last frame
     settle(qtbot, w)
     assert w.state.interp_t == 1.0
-    assert np.array_equal(w._last.figure.ws, interpolation_ws(G, [0, 1], 8)[-1:])
+    assert np.array_equal(w.core.last_result.figure.ws, interpolation_ws(G, [0, 1], 8)[-1:])
     # play: t advances on a timer, and the whole playback is one undo step
     n = len(w.history)
     w.interp_panel.play.click()
@@ -171,7 +171,7 @@ def test_style_mixing_with_given_seeds_matches_the_cli(qtbot, settings, tmp_path
                          "--device", "cpu", "--out", str(out)]) == 0
         assert np.array_equal(shown(w), png(out))
         _, _, cells = mixing_ws(w.current_model().G, [0, 1, 2], [3, 4], "middle")
-        assert np.array_equal(w._last.figure.ws[5:], cells.reshape(6, *cells.shape[2:]))
+        assert np.array_equal(w.core.last_result.figure.ws[5:], cells.reshape(6, *cells.shape[2:]))
         # a custom range on the range slider: one drag, one undo step
         n = len(w.history)
         rs = w.mix_panel.range

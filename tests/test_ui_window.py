@@ -27,7 +27,7 @@ def test_moving_a_slider_changes_the_image_and_a_drag_is_one_undo_step(qtbot, wi
     after = shown(w)
     assert not np.array_equal(before, after)
     assert np.array_equal(after, to_uint8(synthesize(G, seeds_to_ws(G, [0], 0.5)))[0])
-    assert w._figures["grid"].meta["psi"] == 0.5            # the browse grid caught up on release
+    assert w.core.figures["grid"].meta["psi"] == 0.5            # the browse grid caught up on release
     # undo restores the previous image
     w.act_undo.trigger()
     settle(qtbot, w)
@@ -39,6 +39,41 @@ def test_moving_a_slider_changes_the_image_and_a_drag_is_one_undo_step(qtbot, wi
     # the spin box echoes the slider without a second undo step
     assert w.sample_panel.psi.spin.value() == pytest.approx(0.5)
     assert len(w.history) == steps + 1
+
+
+def test_undo_moves_the_widgets_back_model_to_view(qtbot, window):
+    """The model-to-view direction: after undo (a change not made by the widget) the
+    slider and its spin box show the old value, also on a panel that was hidden."""
+    w = window
+    drag(w.sample_panel.psi.slider, [80, 60])               # psi 1.0 -> 0.6
+    settle(qtbot, w)
+    assert w.sample_panel.psi.slider.value() == 60
+    w.show_panel(w.interp_panel)
+    drag(w.interp_panel.t.slider, [250, 500])               # t 0 -> 0.5
+    settle(qtbot, w)
+    steps = len(w.history)
+    w.act_undo.trigger()                                    # t back to 0, on screen now
+    settle(qtbot, w)
+    assert w.interp_panel.t.slider.value() == 0 and w.interp_panel.t.spin.value() == 0.0
+    w.act_undo.trigger()                                    # psi back to 1, its panel hidden
+    settle(qtbot, w)
+    w.show_panel(w.sample_panel)
+    assert w.sample_panel.psi.slider.value() == 100
+    assert w.sample_panel.psi.spin.value() == pytest.approx(1.0)
+    assert len(w.history) == steps and w.history.index == steps - 3   # showing echoed nothing
+
+
+def test_panels_and_dialogs_see_a_narrow_context_not_the_window():
+    """No panel or dialog imports main_window (the old type-level import cycle)."""
+    import ast
+    from pathlib import Path
+
+    import ganexplorer.ui as ui
+    root = Path(ui.__file__).parent
+    for f in [*(root / "panels").glob("*.py"), root / "dialogs" / "export_dialog.py", root / "context.py"]:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not any(m.endswith("main_window") for m in names), f.name
 
 
 def test_seed_buttons_history_list_and_set_ws(qtbot, window):

@@ -77,6 +77,7 @@ def walk_to_live(qtbot, w: TrainWizard, extra: str) -> None:
     assert w.controller is not None and w.controller.state == C.RUNNING
 
 
+@pytest.mark.slow   # runs the real trainer (make test-fast skips it)
 def test_train_digits_watch_stop_and_open(qtbot, wizard, tmp_path):
     walk_to_live(qtbot, wizard, TINY + " --snap-kimg 100")
     monitor = wizard.live_page.monitor
@@ -129,6 +130,7 @@ def test_empty_folder_shows_problem_and_blocks_next(qtbot, wizard, tmp_path):
     assert wizard.currentId() == DATA_PAGE
 
 
+@pytest.mark.slow   # runs the real trainer (make test-fast skips it)
 def test_killed_trainer_shows_message_offers_checkpoint_and_resumes(qtbot, wizard, tmp_path):
     walk_to_live(qtbot, wizard, TINY + " --snap-kimg 0.1")
     monitor = wizard.live_page.monitor
@@ -207,6 +209,11 @@ def test_budget_page_refuses_a_folder_that_holds_a_run(qtbot, wizard, tmp_path):
     run.mkdir()
     (run / "events.jsonl").write_text("")
     budget = wizard.budget_page
+    # A run killed before its first complete state may start again in place (the trainer's rule) ...
+    budget.out_edit.setText(str(run))
+    assert budget.isComplete()
+    (run / "resume-00000002.pt").write_bytes(b"")     # ... one that saved a state may not.
+    budget.out_edit.setText("")
     budget.out_edit.setText(str(run))
     assert not budget.isComplete()
     assert "already holds a training run" in budget.out_problem.text()
@@ -219,21 +226,25 @@ def test_budget_page_refuses_a_folder_that_holds_a_run(qtbot, wizard, tmp_path):
 
 def test_trainer_commands_one_device_and_torchrun():
     import sys
-    from ganexplorer.ui.training.command import TrainOptions, trainer_command
+    from ganexplorer.ui.training.command import trainer_command
     from ganexplorer.ui.training.controller import resumable_flags
-    opts = TrainOptions(preset="stylegan2-64", data="/data/my cats", kimg=0.5, batch=32,
-                        augment="ada", gpus=(0, 1), out=Path("/runs/x"), extra=["--seed", "3"])
-    args = opts.trainer_args()
+    from trainer.__main__ import config_from_args
+    from trainer.config import from_preset
+    cfg = from_preset("stylegan2-64", data="/data/my cats", kimg=0.5, batch=32, augment="ada",
+                      device="cuda", out=str(Path("/runs/x")), seed=3)
+    gpus = (0, 1)
+    args = cfg.to_args()                       # TrainConfig renders its own command line ...
+    assert config_from_args(args) == cfg       # ... which the trainer resolves back to it
     assert args[:6] == ["--preset", "stylegan2-64", "--data", "/data/my cats", "--kimg", "0.5"]
     assert ["--device", "cuda"] == args[args.index("--device"):args.index("--device") + 2]
-    cmd = trainer_command(args, opts.gpus)
+    cmd = trainer_command(args, gpus)
     assert cmd.program == sys.executable
     assert cmd.args[:4] == ("-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2")
     assert ("CUDA_VISIBLE_DEVICES", "0,1") in cmd.env
     line = cmd.shell()
     assert line.startswith("CUDA_VISIBLE_DEVICES=0,1 python -m torch.distributed.run")
     assert "'/data/my cats'" in line and "PYTHONUNBUFFERED" not in line
-    one = trainer_command(TrainOptions(device="cpu", out=Path("/r")).trainer_args())
+    one = trainer_command(from_preset("dcgan-32", data="digits", device="cpu", out="/r").to_args())
     assert one.args[:2] == ("-m", "trainer") and "--device" in one.args
     # a resume repeats only what the trainer lets a resumed run change
     assert resumable_flags(["--preset", "dcgan-32", "--batch", "16", "--kimg", "5", "--device", "cpu",
@@ -253,6 +264,7 @@ def test_recommendation_follows_dataset_size_and_device():
     assert preset == "stylegan2-64" and augment == "ada" and "900 images" in why
 
 
+@pytest.mark.slow   # runs the real trainer (make test-fast skips it)
 def test_reopened_run_trained_elsewhere_is_watched_not_resumed(qtbot, wizard, tmp_path):
     import subprocess
     import sys

@@ -24,8 +24,14 @@ def dcgan_path(tmp_path_factory):
 
 
 def make_window(qtbot, settings):
+    from pathlib import Path
+
     from ganexplorer.ui.main_window import MainWindow
-    w = MainWindow(settings=settings)
+    # Recovery files beside the temporary settings, never in the user's data folder; the
+    # unsaved-work question answered "discard" (pytest-qt closes the window at teardown).
+    w = MainWindow(settings=settings, recovery_dir=Path(settings.fileName()).parent / "recovery")
+    w.ask_discard = lambda what: "discard"
+    w.ask_restore = lambda orphan: False
     qtbot.addWidget(w)
     w.resize(1100, 760)
     return w
@@ -39,8 +45,8 @@ def open_and_wait(qtbot, w, path):
 
 def settle(qtbot, w):
     """Wait until the newest request so far is answered and on screen."""
-    target = w._gate.latest
-    qtbot.waitUntil(lambda: w._gate.shown >= target, timeout=WAIT_MS)
+    target = w.core.gate.latest
+    qtbot.waitUntil(lambda: w.core.gate.shown >= target, timeout=WAIT_MS)
 
 
 @pytest.fixture

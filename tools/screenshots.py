@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if sg is None:
         for path in resources.bundled_models():
             try:
-                if getattr(load_model(path).G, "has_styles", False):
+                if load_model(path).G.has_styles:
                     sg = str(path)
                     break
             except Exception:   # a broken bundled file is reported by the app, not here

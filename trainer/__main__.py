@@ -17,13 +17,11 @@ import json
 import sys
 from pathlib import Path
 
-from .config import PRESETS, TrainConfig, field_help, from_preset
+from ganexplorer.runs.folder import CONFIG_FILE
+
+from .config import PRESETS, RESUMABLE, TrainConfig, field_help, flag, from_preset
 
 EXIT_USAGE = 2
-
-# Flags a resumed run may change; everything else comes from the run's config.json.
-RESUMABLE = {"kimg", "tick_kimg", "tick_seconds", "snap_kimg", "metric_kimg", "metric_samples",
-             "final_metrics", "keep", "device", "threads", "progress", "compile", "amp"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,12 +30,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+class _InProcessParser(argparse.ArgumentParser):
+    def error(self, message: str):  # for callers in another program (the wizard): no exit
+        raise ValueError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ganexplorer-train", description=__doc__.split("\n\n")[0],
+
+def build_parser(parser_class: type = _Parser) -> argparse.ArgumentParser:
+    p = parser_class(prog="ganexplorer-train", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1],
                 argument_default=argparse.SUPPRESS)
     p.add_argument("--preset", help=f"starting point: {', '.join(PRESETS)}")
@@ -47,24 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(TrainConfig):
         if f.name == "preset":
             continue
-        flag = _flag(f.name)
+        opt = flag(f.name)
         default = f" (base default {f.default}; a preset may change it)" if f.default != "" else ""
         text = f"{helps.get(f.name, '')}{default}".replace("%", "%%")
         if f.type in ("bool", bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, help=text)
+            p.add_argument(opt, dest=f.name, action=argparse.BooleanOptionalAction, help=text)
         else:
             kind = {"int": int, "float": float, "str": str}[str(f.type)]
-            p.add_argument(flag, dest=f.name, type=_typed(kind, flag), metavar=f.name.upper().replace("_", "-"),
+            p.add_argument(opt, dest=f.name, type=_typed(kind, opt), metavar=f.name.upper().replace("_", "-"),
                            help=text)
     return p
 
 
-def _typed(kind, flag):
+def _typed(kind, opt):
     def parse(text: str):
         try:
             return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} takes {'a whole number' if kind is int else 'a number'}, "
+            raise argparse.ArgumentTypeError(f"{opt} takes {'a whole number' if kind is int else 'a number'}, "
                                              f"not {text!r}") from None
     return parse
 
@@ -74,15 +74,16 @@ def resolve(ns: argparse.Namespace) -> TrainConfig:
     given = {k: v for k, v in vars(ns).items() if k not in ("preset", "json", "debug")}
     if given.get("resume"):
         run = Path(given["resume"]).expanduser()
-        cfg_path = run / "config.json"
+        cfg_path = run / CONFIG_FILE
         if not cfg_path.is_file():
-            raise ValueError(f"--resume {given['resume']}: no config.json there; is it a run directory?")
+            raise ValueError(f"--resume {given['resume']}: no config.json there, so the run never started; "
+                             "start it again in place with --out")
         base = TrainConfig.from_dict(json.loads(cfg_path.read_text()))
         fixed = sorted(k for k in given if k not in RESUMABLE | {"resume", "dry_run"}
                        and given[k] != getattr(base, k))
         if fixed:
-            raise ValueError(f"{_flag(fixed[0])} cannot change when resuming (the run's config.json "
-                             f"fixes it); only {', '.join(_flag(k) for k in sorted(RESUMABLE))} can")
+            raise ValueError(f"{flag(fixed[0])} cannot change when resuming (the run's config.json "
+                             f"fixes it); only {', '.join(flag(k) for k in sorted(RESUMABLE))} can")
         return dataclasses.replace(base, **given, out=str(run))
     preset = getattr(ns, "preset", None)
     if preset is not None:
@@ -92,13 +93,23 @@ def resolve(ns: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**given)
 
 
+def config_from_args(args: list[str]) -> TrainConfig:
+    """The TrainConfig these trainer flags describe, resolved as the trainer resolves them,
+    without exiting: a bad flag raises ValueError with the one-line message. The wizard
+    fills its config so and validates it in-process (`validate()`)."""
+    return resolve(build_parser(_InProcessParser).parse_args(args))
+
+
 def dry_run(cfg: TrainConfig, as_json: bool) -> int:
-    from .data import summarize
+    from .data import batch_problem, summarize
     summary = summarize(cfg.data, cfg.resolution, cfg.channels or None, cfg.resize) if cfg.data else \
         {"name": "", "count": 0, "resolution": None, "channels": None, "size_histogram": {},
          "problems": ["--data is required"]}
     problems = [p for p in cfg.validate() if not p.startswith("--out")] + \
         [p for p in summary["problems"] if p not in cfg.validate()]
+    too_small = batch_problem(cfg.batch, summary["count"]) if summary.get("count") else None
+    if too_small:   # the refusal training gives too, before any work
+        problems.append(too_small)
     if as_json:
         print(json.dumps({"config": cfg.to_dict(), "dataset": summary, "problems": problems}))
     else:
@@ -109,6 +120,8 @@ def dry_run(cfg: TrainConfig, as_json: bool) -> int:
         for k in ("name", "count", "resolution", "channels", "size_histogram", "credit", "licence"):
             if summary.get(k) not in (None, "", {}):
                 print(f"  {k:16s} {summary[k]}")
+        for w in summary.get("warnings") or []:
+            print(f"warning: {w}")
         for pr in problems:
             print(f"problem: {pr}")
     return 1 if problems else 0
@@ -132,9 +145,14 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"  also: {extra}\n")
         return EXIT_USAGE
     from .data import DatasetError
-    from .loop import TrainError, train
+    from .loop import EXIT_SAVE_FAILED, SaveError, TrainError, train
     try:
         return train(cfg)
+    except SaveError as e:   # before the first event (config.json, the event log): the same line
+        if debug:
+            raise
+        sys.stderr.write(f"ganexplorer-train: error: {e.message(None)}\n")
+        return EXIT_SAVE_FAILED
     except (DatasetError, TrainError) as e:
         if debug:
             raise

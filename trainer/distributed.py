@@ -109,6 +109,18 @@ def any_flags(info: DistInfo, flags: torch.Tensor) -> list[bool]:
     return [bool(v) for v in _all_reduce(info, flags, dist.ReduceOp.MAX).tolist()]
 
 
+def agree(info: DistInfo, device: torch.device, sync_point: bool, *flags: bool) -> list[bool]:
+    """Flags every rank acts on together. Every rank must leave the training loop at the same
+    step, or the others wait in a collective forever: so stop requests, non-finite losses and
+    failed writes are agreed on at sync points (the caller's: every 16 steps and at snapshots),
+    and count as unset between them. One process: the flags as they are."""
+    if not info.enabled:
+        return list(flags)
+    if not sync_point:
+        return [False] * len(flags)
+    return any_flags(info, torch.tensor([float(f) for f in flags], device=device))
+
+
 def all_sum(info: DistInfo, t: torch.Tensor) -> torch.Tensor:
     """The sum of `t` over all ranks (a copy)."""
     return _all_reduce(info, t, dist.ReduceOp.SUM)

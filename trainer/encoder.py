@@ -86,7 +86,7 @@ def iter_train_encoder(cfg: EncoderConfig, cancel: Callable[[], bool] | None = N
                        ("cpu" if cfg.device == "auto" else cfg.device))
     model = load_model(cfg.ckpt)
     G = model.G.to(dev).eval().requires_grad_(False)
-    num_ws = G.num_ws if (cfg.wplus and getattr(G, "has_styles", False)) else 1
+    num_ws = G.num_ws if (cfg.wplus and G.has_styles) else 1
     torch.manual_seed(cfg.seed)
     E = LatentEncoder(G.img_resolution, G.img_channels, G.w_dim, num_ws, nef=cfg.nef).to(dev)
     with torch.no_grad():   # start at the centre of W: the last layer's bias = w_avg
@@ -113,7 +113,7 @@ def iter_train_encoder(cfg: EncoderConfig, cancel: Callable[[], bool] | None = N
         loss_image = torch.zeros((), device=dev)
         if cfg.lambda_image > 0:
             ws_pred = pred if num_ws > 1 else pred.expand(-1, G.num_ws, -1)
-            if G.c_dim and not getattr(G, "has_styles", False):   # a DCGAN keeps its label
+            if G.c_dim and not G.has_styles:   # a DCGAN keeps its label
                 ws_pred = torch.cat([ws_pred[..., :G.z_dim], ws[..., G.z_dim:]], dim=2)
             loss_image = F.mse_loss(G.synthesis(ws_pred), x)
             loss = loss + cfg.lambda_image * loss_image

@@ -9,6 +9,9 @@ All losses are means over the batch. `d_loss(kind, real, fake)` is what D minimi
   lsgan    least squares (Mao et al. 2017):  D: (D(x)-1)^2/2 + D(G(z))^2/2   G: (D(G(z))-1)^2/2
   wgan-gp  Wasserstein with gradient penalty (Gulrajani et al. 2017): D: D(G(z)) - D(x)  G: -D(G(z))
   hinge    (Lim & Ye 2017; Miyato et al. 2018): D: relu(1-D(x)) + relu(1+D(G(z)))  G: -D(G(z))
+  rpgan    relativistic pairing (Jolicoeur-Martineau 2019; R3GAN, Huang et al. 2024), each real
+           x_i paired with the fake G(z_i):  D: softplus(D(G(z)) - D(x))   G: softplus(D(x) - D(G(z)))
+           R3GAN regularises it with R1 on reals and R2 (the same penalty) on fakes, both γ/2.
 """
 from __future__ import annotations
 
@@ -17,6 +20,27 @@ import copy
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+PAIRED = ("rpgan",)     # losses of D(x) - D(G(z)) pairs: D sees reals and fakes together
+
+
+def uses_r1(kind: str, r1_gamma: float) -> bool:
+    """Whether a D step applies R1 (and, for rpgan, R2)."""
+    return r1_gamma > 0
+
+
+def d_loss_paired(kind: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """real, fake [N] or [N, 1] logits of paired images (pair i = real i, fake i)."""
+    if kind == "rpgan":
+        return F.softplus(fake - real).mean()
+    raise ValueError(f"unknown paired loss {kind!r}")
+
+
+def g_loss_paired(kind: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    if kind == "rpgan":
+        return F.softplus(real - fake).mean()
+    raise ValueError(f"unknown paired loss {kind!r}")
 
 
 def d_loss_real(kind: str, real: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,8 @@ import torch
 from ganexplorer.atomic import atomic_write_text
 from ganexplorer.models.checkpoint import load_checkpoint, save_checkpoint
 
+from ganexplorer.runs.folder import CONFIG_FILE, EVENTS_FILE
+
 from .data import load_dataset
 from .events import read_events
 
@@ -42,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     run, out = Path(a.run), Path(a.out)
-    events = list(read_events(run / "events.jsonl"))
+    events = list(read_events(run / EVENTS_FILE))
     ckpts = [e for e in events if e["type"] == "checkpoint"]
     if not ckpts:
         sys.stderr.write(f"{run}: no checkpoint in events.jsonl\n")
         return 2
     last = ckpts[-1]
     ck = load_checkpoint(run / last["path"])
-    cfg = json.loads((run / "config.json").read_text())
+    cfg = json.loads((run / CONFIG_FILE).read_text())
     ds = load_dataset(cfg["data"], cfg["resolution"], cfg["channels"] or None, cfg["resize"])
     from .metrics import fid_kid
     m = fid_kid(ck.nets["G"], ds, num_fakes=a.num_fakes, num_reals=a.num_reals, seed=0)
@@ -64,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     save_checkpoint(out / f"{a.name}.safetensors", nets, info)
     side = out / a.name
     side.mkdir(exist_ok=True)
-    shutil.copyfile(run / "events.jsonl", side / "events.jsonl")
-    shutil.copyfile(run / "config.json", side / "config.json")
+    shutil.copyfile(run / EVENTS_FILE, side / EVENTS_FILE)
+    shutil.copyfile(run / CONFIG_FILE, side / CONFIG_FILE)
     grids = [e for e in events if e["type"] == "grid"]
     if grids:
         shutil.copyfile(run / grids[-1]["path"], side / "samples.png")

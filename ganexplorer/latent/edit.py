@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.protocol import GeneratorBase
+from .sampling import sample_ws
 from .strokes import Constraints
 
 LUMA = (0.299, 0.587, 0.114)   # RGB -> grey for one-channel models (ITU-R BT.601)
@@ -261,7 +262,7 @@ def discriminator_logits(D: nn.Module, x: torch.Tensor, c: torch.Tensor | None) 
 
 def resolve_space(G: GeneratorBase, ws_start: torch.Tensor, space: str) -> str:
     """'auto' -> 'z' for a DCGAN; for StyleGAN 'w' when all layers share one w, else 'w+'."""
-    styles = bool(getattr(G, "has_styles", False))
+    styles = G.has_styles
     if space == "auto":
         if not styles:
             return "z"
@@ -295,7 +296,7 @@ class LatentBatch:
             # The start's own point stays exact (projection could move it by rounding).
             init[0] = start[0]
         else:
-            scale = _w_std(G, seed) if sigma > 0 else torch.zeros(self.w_dim, device=dev)
+            scale = w_std(G, seed) if sigma > 0 else torch.zeros(self.w_dim, device=dev)
             base = ws_start if space == "w+" else ws_start[:, :1]
             noise = torch.randn(K, *base.shape[1:], generator=gen).to(dev) * sigma * scale.to(dev)
             noise[0] = 0
@@ -333,16 +334,9 @@ class LatentBatch:
         return d.reshape(len(d), -1).mean(1)
 
 
-@torch.no_grad()
-def _w_std(G: GeneratorBase, seed: int, n: int = 1000) -> torch.Tensor:
-    """[w_dim] per-dimension std of w over n seeded samples (scales StyleGAN perturbations)."""
-    gen = torch.Generator().manual_seed(int(seed) + 1)
-    z = torch.randn(n, G.z_dim, generator=gen).to(G.w_avg.device)
-    c = None
-    if G.c_dim:
-        idx = torch.randint(G.c_dim, (n,), generator=gen)
-        c = F.one_hot(idx, G.c_dim).float().to(z.device)
-    return G.mapping(z, c)[:, 0].std(0)
+def w_std(G: GeneratorBase, seed: int, n: int = 1000) -> torch.Tensor:
+    """[w_dim] per-dimension std of n seeded samples of w (scales StyleGAN perturbations)."""
+    return sample_ws(G, n, seed).std(0)
 
 
 def _lr_at(cfg: EditConfig, step: int) -> float:
@@ -379,7 +373,7 @@ def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints
     space = resolve_space(G, ws0, cfg.space)
     c_label = None
     if G.c_dim and D is not None:
-        c_label = ws0[:, 0, G.z_dim:] if not getattr(G, "has_styles", False) else None
+        c_label = ws0[:, 0, G.z_dim:] if not G.has_styles else None
         if c_label is None:
             D = None   # a conditional StyleGAN's label is not recoverable from ws
     requires = [p.requires_grad for p in G.parameters()]
@@ -430,7 +424,8 @@ def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints
                 ev = EditProgress(
                     step=step, steps=cfg.steps, loss=loss_np,
                     terms={k: float(v[b].detach()) for k, v in terms.items()} | {"total": float(loss_np[b])},
-                    best_ws=ws[b:b + 1].detach().cpu().numpy().copy(), best_image=x[b:b + 1].detach().cpu().numpy().copy(),
+                    best_ws=ws[b:b + 1].detach().cpu().numpy().copy(),
+                    best_image=x[b:b + 1].detach().cpu().numpy().copy(),
                     top_ws=ws[top].detach().cpu().numpy().copy(), top_images=x[top].detach().cpu().numpy().copy(),
                     top_loss=loss_np[top], elapsed=time.perf_counter() - t0,
                     ws=ws.detach().cpu().numpy().copy(), best_index=b, best_step=step)

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.protocol import GeneratorBase
-from .edit import _cancelled, _w_std, resolve_space
+from .edit import _cancelled, resolve_space, w_std
 
 
 @dataclass
@@ -236,7 +236,7 @@ def project(G: GeneratorBase, target: np.ndarray, cfg: ProjectConfig | None = No
     expect = (1, G.img_channels, G.img_resolution, G.img_resolution)
     if tuple(tgt.shape) != expect:
         raise ValueError(f"target must be {list(expect)} (use load_target), got {list(tgt.shape)}")
-    styles = bool(getattr(G, "has_styles", False))
+    styles = G.has_styles
     label = None
     if G.c_dim and not styles:
         if c is None:
@@ -255,7 +255,7 @@ def project(G: GeneratorBase, target: np.ndarray, cfg: ProjectConfig | None = No
             else:
                 yield from _project_z(G, tgt, cfg, cost_fn, E, cancel, t0, label)
     finally:
-        with torch.no_grad():   # the shared model keeps its own noise maps
+        with torch.no_grad():   # the caller's G keeps its own noise maps (the window passes a job copy)
             for k, buf in _noise_buffers(G).items():
                 if k in saved_noise:
                     buf.copy_(saved_noise[k])
@@ -342,7 +342,7 @@ def _project_w(G, tgt, cfg: ProjectConfig, cost_fn, E, cancel, t0) -> Iterator[P
     """StyleGAN2's projector (NVIDIA projector.py), with our image cost instead of LPIPS."""
     dev = tgt.device
     gen = torch.Generator().manual_seed(int(cfg.seed))
-    w_std = float(_w_std(G, cfg.seed, 10_000).pow(2).sum().sqrt())   # NVIDIA: sqrt(sum var) over w
+    w_spread = float(w_std(G, cfg.seed, 10_000).pow(2).sum().sqrt())   # NVIDIA: sqrt(sum var) over w
     guess = _encoder_guess(E, tgt, G)
     start = guess if guess is not None else G.w_avg.reshape(1, 1, -1).expand(1, G.num_ws, -1)
     space = cfg.space if cfg.space in ("w", "w+") else ("w" if guess is None else
@@ -354,7 +354,7 @@ def _project_w(G, tgt, cfg: ProjectConfig, cost_fn, E, cancel, t0) -> Iterator[P
     w_opt = w_opt.expand(cfg.starts, -1, -1).clone()
     if cfg.starts > 1:   # further starts: seeded offsets of one w std / sqrt(w_dim) per dim
         off = torch.randn(cfg.starts - 1, *w_opt.shape[1:], generator=gen).to(dev)
-        w_opt[1:] += off * w_std / math.sqrt(G.w_dim)
+        w_opt[1:] += off * w_spread / math.sqrt(G.w_dim)
     w_opt.requires_grad_(True)
     noise_bufs = _noise_buffers(G) if cfg.optimize_noise else {}
     with torch.no_grad():
@@ -369,7 +369,7 @@ def _project_w(G, tgt, cfg: ProjectConfig, cost_fn, E, cancel, t0) -> Iterator[P
         for step in range(cfg.steps + 1):
             stop = step == cfg.steps or _cancelled(cancel)
             t = step / cfg.steps
-            w_noise_scale = w_std * cfg.initial_noise_factor * max(0.0, 1.0 - t / cfg.noise_ramp_length) ** 2
+            w_noise_scale = w_spread * cfg.initial_noise_factor * max(0.0, 1.0 - t / cfg.noise_ramp_length) ** 2
             lr_ramp = min(1.0, (1.0 - t) / cfg.lr_rampdown)
             lr_ramp = 0.5 - 0.5 * math.cos(lr_ramp * math.pi)
             lr_ramp = lr_ramp * min(1.0, t / cfg.lr_rampup) if cfg.lr_rampup > 0 else lr_ramp

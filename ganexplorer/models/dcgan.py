@@ -80,6 +80,11 @@ class DCGANGenerator(GeneratorBase):
         return self.main(ws[:, 0, :, None, None])   # [N, C, H, W] in [-1, 1]
 
     def sefa_weights(self) -> torch.Tensor:
-        # The first ConvTranspose is linear in z: weight [w_dim, C, 4, 4] -> [C*16, w_dim].
+        # The first ConvTranspose is linear in z: weight [w_dim, C, 4, 4] -> [C*16, z_dim]
+        # (the label's columns are left out: a direction never moves the class).
         weight = self.main[0].weight
         return weight.reshape(weight.shape[0], -1).t()[:, :self.z_dim]
+
+    def _feature_modules(self) -> dict[str, nn.Module]:
+        # After each ConvTranspose-BatchNorm-ReLU triplet: b4 (4x4), b8, ... b{R/2}.
+        return {f"b{4 * 2 ** i}": self.main[3 * i + 2] for i in range(len(self.channels))}

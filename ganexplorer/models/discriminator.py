@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from .layers import Conv2dLayer, FullyConnectedLayer
 
 
 # ------------------------------------------------------------------------------ DCGAN
@@ -79,72 +80,9 @@ class DCGANDiscriminator(nn.Module):
 
 # -------------------------------------------------------------------------- StyleGAN2
 
-def _blur_filter(device=None) -> torch.Tensor:
-    f = torch.tensor([1.0, 3.0, 3.0, 1.0], device=device)
-    f = f[:, None] * f[None, :]
-    return f / f.sum()                                       # [4, 4], sums to 1
-
-
-def _blur(x: torch.Tensor, f: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
-    """Depthwise FIR filter [1,3,3,1]^2 (NVIDIA's resample_filter) with zero padding."""
-    C = x.shape[1]
-    x = F.pad(x, pad)
-    return F.conv2d(x, f.to(x.dtype)[None, None].expand(C, 1, 4, 4), groups=C)
-
-
-class EqualConv2d(nn.Module):
-    """Conv with equalized learning rate: weights ~ N(0,1), scaled by 1/sqrt(fan_in) at run time.
-
-    `down=2` blurs then convolves with stride 2 (NVIDIA's conv2d_resample with down=2), the
-    anti-aliased downsampling StyleGAN2 uses everywhere.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True,
-                 activation: str = "linear", down: int = 1):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
-        self.activation, self.down, self.kernel_size = activation, down, kernel_size
-        # lrelu keeps the signal's magnitude with a gain of sqrt(2), as NVIDIA's bias_act does.
-        self.act_gain = math.sqrt(2) if activation == "lrelu" else 1.0
-        self.register_buffer("resample_filter", _blur_filter(), persistent=False)
-
-    def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        w = (self.weight * self.weight_gain).to(x.dtype)
-        k = self.kernel_size
-        if self.down == 2:
-            # Pad so that blur + stride-2 conv maps H -> H/2 (NVIDIA: pad k-1 + 4-2 split).
-            p = (k - 1) + 2                                  # total padding for blur + conv
-            p0, p1 = (p + 1) // 2, p // 2
-            x = _blur(x, self.resample_filter, (p0, p1, p0, p1))
-            x = F.conv2d(x, w, stride=2)
-        else:
-            x = F.conv2d(x, w, padding=k // 2)
-        if self.bias is not None:
-            x = x + self.bias.to(x.dtype).reshape(1, -1, 1, 1)
-        if self.activation == "lrelu":
-            x = F.leaky_relu(x, 0.2)
-        g = self.act_gain * gain
-        return x * g if g != 1 else x
-
-
-class EqualLinear(nn.Module):
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 activation: str = "linear", bias_init: float = 0.0):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_features, in_features))
-        self.bias = nn.Parameter(torch.full([out_features], float(bias_init))) if bias else None
-        self.weight_gain = 1 / math.sqrt(in_features)
-        self.activation = activation
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = (self.weight * self.weight_gain).to(x.dtype)
-        b = self.bias.to(x.dtype) if self.bias is not None else None
-        x = F.linear(x, w, b)
-        if self.activation == "lrelu":
-            x = F.leaky_relu(x, 0.2) * math.sqrt(2)
-        return x
+# The equalised-lr conv and dense layers are the generator's (layers.py). D keeps its FIR
+# filter out of the state dict (persistent_filter=False), as its checkpoints always have.
+_D_CONV = dict(persistent_filter=False)
 
 
 class DiscriminatorBlock(nn.Module):
@@ -155,10 +93,10 @@ class DiscriminatorBlock(nn.Module):
         super().__init__()
         self.first = first
         if first:   # only the highest resolution reads the image
-            self.fromrgb = EqualConv2d(img_channels, tmp_channels, 1, activation="lrelu")
-        self.conv0 = EqualConv2d(tmp_channels, tmp_channels, 3, activation="lrelu")
-        self.conv1 = EqualConv2d(tmp_channels, out_channels, 3, activation="lrelu", down=2)
-        self.skip = EqualConv2d(tmp_channels, out_channels, 1, bias=False, down=2)
+            self.fromrgb = Conv2dLayer(img_channels, tmp_channels, 1, activation="lrelu", **_D_CONV)
+        self.conv0 = Conv2dLayer(tmp_channels, tmp_channels, 3, activation="lrelu", **_D_CONV)
+        self.conv1 = Conv2dLayer(tmp_channels, out_channels, 3, activation="lrelu", down=2, **_D_CONV)
+        self.skip = Conv2dLayer(tmp_channels, out_channels, 1, bias=False, down=2, **_D_CONV)
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor) -> torch.Tensor:
         if self.first:
@@ -201,9 +139,9 @@ class DiscriminatorEpilogue(nn.Module):
                  mbstd_num_channels: int):
         super().__init__()
         self.mbstd = MinibatchStdLayer(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels else None
-        self.conv = EqualConv2d(in_channels + mbstd_num_channels, in_channels, 3, activation="lrelu")
-        self.fc = EqualLinear(in_channels * resolution ** 2, in_channels, activation="lrelu")
-        self.out = EqualLinear(in_channels, 1)
+        self.conv = Conv2dLayer(in_channels + mbstd_num_channels, in_channels, 3, activation="lrelu", **_D_CONV)
+        self.fc = FullyConnectedLayer(in_channels * resolution ** 2, in_channels, activation="lrelu")
+        self.out = FullyConnectedLayer(in_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mbstd is not None:

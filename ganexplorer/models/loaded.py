@@ -19,6 +19,8 @@ class LoadedModel:
     info: dict[str, Any] = field(default_factory=dict)  # name, credit, licence, provenance
     D: nn.Module | None = None       # discriminator, when the file holds one (edit realism)
     E: nn.Module | None = None       # inversion encoder image -> latent, when trained
+    warnings: list[str] = field(default_factory=list)  # one sentence each, for the window and CLI
+    nonfinite: str | None = None     # the warning about NaN/Inf weights, when there are any
 
     @property
     def name(self) -> str:
@@ -32,4 +34,4 @@ class LoadedModel:
                 "z_dim": G.z_dim, "w_dim": G.w_dim, "num_ws": G.num_ws, "c_dim": G.c_dim,
                 "has_discriminator": self.D is not None, "has_encoder": self.E is not None,
                 "parameters": sum(p.numel() for p in G.parameters()),
-                "config": G.config(), "info": self.info}
+                "config": G.config(), "info": self.info, "warnings": list(self.warnings)}

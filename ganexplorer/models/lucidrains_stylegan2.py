@@ -16,7 +16,10 @@ so a checkpoint's `GAN` state dict restricted to those keys loads unchanged. The
 has no stored truncation centre (it averages 2,000 unseeded samples each run); ours is the
 buffer `w_avg`, estimated once from seeded samples when the file is read. Their noise is
 always random; our 'const' noise is a seeded, stored uniform image (`noise_const`).
-Attention layers (`attn_layers`) and RGBA models are not supported.
+- attention (`attn_layers`, numbered as they count blocks: the last block is 1): before each
+  chosen block, a residual linear-attention layer and a residual 1x1 feed-forward, each
+  after a per-pixel channel normalisation (see `_AttentionAndFeedForward`).
+RGBA models are not supported.
 """
 from __future__ import annotations
 
@@ -105,6 +108,88 @@ class _RGBBlock(nn.Module):
         return self.upsample(x) if self.upsample is not None else x
 
 
+class _ChanNorm(nn.Module):
+    """Normalise each pixel's channel vector to zero mean, unit variance; learned g, b."""
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.g = nn.Parameter(torch.ones(1, dim, 1, 1))
+        self.b = nn.Parameter(torch.zeros(1, dim, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        var, mean = torch.var_mean(x, dim=1, unbiased=False, keepdim=True)
+        return (x - mean) / (var + self.eps).sqrt() * self.g + self.b
+
+
+class _PreNorm(nn.Module):
+    def __init__(self, dim: int, fn: nn.Module):
+        super().__init__()
+        self.fn, self.norm = fn, _ChanNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(self.norm(x))
+
+
+class _Residual(nn.Module):
+    def __init__(self, fn: nn.Module):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x) + x
+
+
+class _DepthWiseConv2d(nn.Module):
+    """3x3 depthwise conv then a 1x1 conv (both bias-free): keys and values see neighbours."""
+
+    def __init__(self, dim_in: int, dim_out: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(dim_in, dim_in, 3, padding=1, groups=dim_in, bias=False),
+                                 nn.Conv2d(dim_in, dim_out, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class _LinearAttention(nn.Module):
+    """Linear ("efficient") attention over the pixels (Shen et al. 2021): queries are
+    softmax-normalised over their features, keys over the positions, so the keys and values
+    reduce to a [d, d] context per head first and the cost grows linearly with H*W."""
+
+    def __init__(self, dim: int, inner_dim: int, heads: int):
+        super().__init__()
+        if inner_dim % heads:
+            raise ValueError(f"attention width {inner_dim} does not split into {heads} heads")
+        self.heads, self.dim_head = heads, inner_dim // heads
+        self.to_q = nn.Conv2d(dim, inner_dim, 1, bias=False)
+        self.to_kv = _DepthWiseConv2d(dim, inner_dim * 2)
+        self.to_out = nn.Conv2d(inner_dim, dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        N, _, H, W = x.shape
+        h, d = self.heads, self.dim_head
+
+        def heads_first(t: torch.Tensor) -> torch.Tensor:   # [N, h*d, H, W] -> [N*h, H*W, d]
+            return t.reshape(N * h, d, H * W).transpose(1, 2)
+        k, v = self.to_kv(x).chunk(2, dim=1)
+        q = heads_first(self.to_q(x)).softmax(dim=-1) * d ** -0.5
+        k = heads_first(k).softmax(dim=-2)
+        context = k.transpose(1, 2) @ heads_first(v)                     # [N*h, d, d]
+        out = (q @ context).transpose(1, 2).reshape(N, h * d, H, W)
+        return self.to_out(F.gelu(out))
+
+
+class _AttentionAndFeedForward(nn.Sequential):
+    """attns.{i}: 0 = residual pre-normed linear attention, 1 = residual pre-normed 1x1 MLP
+    (C -> 2C, leaky ReLU 0.2, -> C)."""
+
+    def __init__(self, dim: int, inner_dim: int = 512, heads: int = 8):
+        ff = nn.Sequential(nn.Conv2d(dim, dim * 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(dim * 2, dim, 1))
+        super().__init__(_Residual(_PreNorm(dim, _LinearAttention(dim, inner_dim, heads))),
+                         _Residual(_PreNorm(dim, ff)))
+
+
 class _GeneratorBlock(nn.Module):
     def __init__(self, latent_dim: int, in_chan: int, filters: int, upsample: bool,
                  upsample_rgb: bool, blur: bool):
@@ -132,7 +217,8 @@ class _GeneratorBlock(nn.Module):
 
 class _Synthesis(nn.Module):
     def __init__(self, image_size: int, latent_dim: int, channels: list[int], no_const: bool,
-                 initial_conv: bool, rgb_blur: bool):
+                 initial_conv: bool, rgb_blur: bool, attn_layers: list[int] = (),
+                 attn_inner_dim: int = 512, attn_heads: int = 8):
         super().__init__()
         self.no_const = no_const
         num_layers = len(channels)
@@ -147,6 +233,10 @@ class _Synthesis(nn.Module):
             _GeneratorBlock(latent_dim, ins[i], channels[i], upsample=i != 0,
                             upsample_rgb=i != num_layers - 1, blur=rgb_blur)
             for i in range(num_layers)])
+        # Block i is layer number num_layers - i in lucidrains' counting (the last block is 1).
+        self.attns = nn.ModuleList([
+            _AttentionAndFeedForward(ins[i], attn_inner_dim, attn_heads) if num_layers - i in attn_layers
+            else None for i in range(num_layers)])
 
     def forward(self, ws: torch.Tensor, inoise: torch.Tensor) -> torch.Tensor:
         if self.no_const:
@@ -156,7 +246,9 @@ class _Synthesis(nn.Module):
         if self.initial_conv is not None:
             x = self.initial_conv(x)
         rgb = None
-        for i, block in enumerate(self.blocks):
+        for i, (block, attn) in enumerate(zip(self.blocks, self.attns)):
+            if attn is not None:
+                x = attn(x)
             x, rgb = block(x, rgb, ws[:, i], inoise)
         return rgb
 
@@ -182,7 +274,10 @@ class LucidrainsGenerator(GeneratorBase):
                  no_const: bool = False,           # initial block from w (ConvTranspose) instead of a constant
                  initial_conv: bool = True,        # 3x3 conv after the initial block (newer versions)
                  rgb_blur: bool = True,            # blur after RGB up-sampling (newer versions)
-                 channels: list[int] | None = None):  # per block, 4x4 first (from the file's shapes)
+                 channels: list[int] | None = None,  # per block, 4x4 first (from the file's shapes)
+                 attn_layers: list[int] | None = None,  # their attn_layers: blocks counted from the last (1)
+                 attn_inner_dim: int = 512,        # attention width (their heads 8 x dim_head 64)
+                 attn_heads: int = 8):             # attention heads
         super().__init__()
         if image_size < 8 or image_size & (image_size - 1):
             raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
@@ -194,13 +289,19 @@ class LucidrainsGenerator(GeneratorBase):
         self.style_depth, self.lr_mlp = int(style_depth), float(lr_mlp)
         self.no_const, self.initial_conv, self.rgb_blur = bool(no_const), bool(initial_conv), bool(rgb_blur)
         self.channels = [int(c) for c in chans]
+        self.attn_layers = sorted(int(n) for n in (attn_layers or []))
+        if any(not 1 <= n <= len(self.channels) for n in self.attn_layers):
+            raise ValueError(f"attn_layers {self.attn_layers} must lie in 1..{len(self.channels)}")
+        self.attn_inner_dim, self.attn_heads = int(attn_inner_dim), int(attn_heads)
         self.z_dim = self.w_dim = self.latent_dim
         self.c_dim = 0
         self.num_ws = len(self.channels)
         self.img_resolution, self.img_channels = self.image_size, 3
         self.SE = _StyleVectorizer(self.latent_dim, self.style_depth, self.lr_mlp)
         self.GE = _Synthesis(self.image_size, self.latent_dim, self.channels, self.no_const,
-                             self.initial_conv, self.rgb_blur)
+                             self.initial_conv, self.rgb_blur, self.attn_layers,
+                             self.attn_inner_dim, self.attn_heads)
+        self.noise_shape = (self.image_size, self.image_size, 1)   # their image_noise(n, size)
         self.register_buffer("w_avg", torch.zeros(self.latent_dim))   # [w_dim], set by the reader
         g = torch.Generator().manual_seed(NOISE_SEED)
         self.register_buffer("noise_const", torch.rand(self.image_size, self.image_size, generator=g))
@@ -209,20 +310,28 @@ class LucidrainsGenerator(GeneratorBase):
         return dict(image_size=self.image_size, latent_dim=self.latent_dim,
                     network_capacity=self.network_capacity, fmap_max=self.fmap_max,
                     style_depth=self.style_depth, lr_mlp=self.lr_mlp, no_const=self.no_const,
-                    initial_conv=self.initial_conv, rgb_blur=self.rgb_blur, channels=self.channels)
+                    initial_conv=self.initial_conv, rgb_blur=self.rgb_blur, channels=self.channels,
+                    attn_layers=self.attn_layers, attn_inner_dim=self.attn_inner_dim,
+                    attn_heads=self.attn_heads)
 
     def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         w = self.SE(z.to(torch.float32))                   # [N, w_dim]
         return w.unsqueeze(1).repeat(1, self.num_ws, 1)    # [N, num_ws, w_dim]
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const",
-                  generator: torch.Generator | None = None) -> torch.Tensor:
-        """ws [N, num_ws, w_dim] -> [N, 3, R, R] in about [-1, 1] (their [0, 1] output * 2 - 1)."""
+                  generator: torch.Generator | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] -> [N, 3, R, R] in about [-1, 1] (their [0, 1] output * 2 - 1).
+
+        noise [N, R, R, 1]: the uniform noise image their code draws (`image_noise`), given
+        explicitly so that their own outputs can be reproduced; it overrides noise_mode."""
         self.check_ws(ws)
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         N, R = ws.shape[0], self.image_size
-        if noise_mode == "const":
+        if noise is not None:
+            self.check_noise(tuple(noise.shape), N)
+            inoise = noise.to(ws.device, torch.float32)
+        elif noise_mode == "const":
             inoise = self.noise_const[None, :, :, None].expand(N, R, R, 1)
         elif noise_mode == "random":
             inoise = torch.rand(N, R, R, 1, generator=generator, device=ws.device)
@@ -236,3 +345,7 @@ class LucidrainsGenerator(GeneratorBase):
         for block in self.GE.blocks:
             mats += [block.to_style1.weight, block.to_style2.weight]
         return torch.cat(mats, dim=0)
+
+    def _feature_modules(self) -> dict[str, nn.Module]:
+        # Each generator block's feature output (not its RGB): b4, b8, ... b{R}.
+        return {f"b{4 * 2 ** i}": block for i, block in enumerate(self.GE.blocks)}

@@ -15,16 +15,11 @@ def network_classes() -> dict[str, type[nn.Module]]:
     from .stylegan2 import StyleGAN2Generator
     table["StyleGAN2Generator"] = StyleGAN2Generator
     table["LucidrainsGenerator"] = LucidrainsGenerator
-    try:  # discriminators arrive with the trainer's module
-        from . import discriminator
-        table.update(discriminator.CLASSES)
-    except ImportError:
-        pass
-    try:  # the inversion encoder E (trained by trainer/encoder.py)
-        from . import encoder
-        table.update(encoder.CLASSES)
-    except ImportError:
-        pass
+    from .stylegan3 import StyleGAN3Generator
+    table["StyleGAN3Generator"] = StyleGAN3Generator
+    from . import discriminator, encoder   # D (edit realism) and E (inversion): plain imports,
+    table.update(discriminator.CLASSES)     # so a broken module fails loudly, never "unknown class"
+    table.update(encoder.CLASSES)
     return table
 
 

@@ -3,11 +3,15 @@
 Names follow the StyleGAN papers and NVIDIA's code: `z` is the input latent, `w` the
 intermediate latent, `ws` one `w` per synthesis layer ([N, num_ws, w_dim]), `c` the class
 label (one-hot, [N, c_dim]), `psi` the truncation strength. A DCGAN has no mapping network:
-its `w` *is* `z` and `num_ws` is 1.
+its `w` *is* `z` (with the label appended when conditional) and `num_ws` is 1.
+
+Callers use these members directly (`G.has_styles`, never `getattr(G, "has_styles", False)`):
+every model class derives from `GeneratorBase`, which gives each member a meaning and,
+where one exists, a default.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
@@ -18,19 +22,70 @@ NOISE_MODES = ("const", "random", "none")
 
 @runtime_checkable
 class Generator(Protocol):
-    kind: str              # 'dcgan' | 'stylegan2' | ...
+    """What the explorer, the CLI and the editors may use of a generator."""
+
+    kind: str              # 'dcgan' | 'stylegan2' | 'stylegan2-lucidrains' | ...
     z_dim: int             # input latent size
     c_dim: int             # conditioning label size, 0 = unconditional
-    w_dim: int             # intermediate latent size (= z_dim for a DCGAN)
+    w_dim: int             # intermediate latent size (DCGAN: z_dim + c_dim, the label rides in w)
     num_ws: int            # number of w vectors the synthesis consumes (1 for a DCGAN)
     img_resolution: int    # output height = width
     img_channels: int      # 1 (grey) or 3 (RGB)
     w_avg: torch.Tensor    # [w_dim] centre of truncation
+    # True when the ws rows are per-layer styles that may differ (StyleGAN family): style
+    # mixing, w+ editing and projection in W apply. False: ws has one row, w = z (+ label),
+    # and editing/projection work in Z under the prior.
+    has_styles: bool
+    # Consecutive ws rows that belong to one resolution block: 2 in NVIDIA's StyleGAN2
+    # (conv0/conv1 of a block; the paper's pairing), 1 in lucidrains' (one w per block).
+    # Style mixing turns a resolution range into ws rows with it.
+    ws_per_resolution: int
+    # True when synthesis(ws, transform=[3, 3]) moves/turns the picture (StyleGAN3's input).
+    has_input_transform: bool
+    # Per-sample noise synthesis(ws, noise=[N, *noise_shape]) takes in the original
+    # package's own convention (lucidrains: [R, R, 1] uniform); None: no such input.
+    noise_shape: tuple[int, ...] | None
 
     def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
-                truncation_cutoff: int | None = None) -> torch.Tensor: ...
+                truncation_cutoff: int | None = None) -> torch.Tensor:
+        """z [N, z_dim] (+ c [N, c_dim]) -> ws [N, num_ws, w_dim], truncated toward w_avg."""
+        ...
 
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor: ...
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """ws [N, num_ws, w_dim] -> raw image [N, img_channels, R, R], about [-1, 1]."""
+        ...
+
+    def check_ws(self, ws: torch.Tensor) -> None:
+        """Raise ValueError naming the expected shape unless ws is [N, num_ws, w_dim]."""
+        ...
+
+    def sefa_weights(self) -> torch.Tensor:
+        """A [out, d] with d <= w_dim: the linear map(s) that first act on w, stacked; SeFa's
+        directions are the top eigenvectors of AᵀA. d < w_dim only for a conditional DCGAN
+        (the label columns are left out: directions never move the label)."""
+        ...
+
+    def feature_layers(self) -> tuple[str, ...]:
+        """Names of the synthesis feature maps `synthesis_features` can return, coarse to
+        fine, in NVIDIA's naming: 'b4', 'b8', ... the block at that resolution (StyleGAN2,
+        lucidrains', DCGAN), 'L0_36_512', ... the layer (StyleGAN3)."""
+        ...
+
+    def synthesis_features(self, ws: torch.Tensor, layers: Sequence[str],
+                           noise_mode: str = "const") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """ws -> (image [N, C, R, R], {name: feature map [N, C_l, r, r]}), differentiable:
+        the hook drag editing (DragGAN, Pan et al. 2023) uses for motion supervision and
+        point tracking."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """Constructor keyword arguments: `type(G)(**G.config())` rebuilds the architecture."""
+        ...
+
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live."""
+        ...
 
 
 def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float,
@@ -48,17 +103,39 @@ def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float,
     return torch.cat([out[:, :truncation_cutoff], ws[:, truncation_cutoff:]], dim=1)
 
 
-class GeneratorBase(nn.Module):
-    """Shared behaviour: argument checks, forward = synthesis(mapping(...)), config().
+def standard_normal_z(n: int, z_dim: int, seed: int) -> np.ndarray:
+    """[n, z_dim] float32 from np.random.RandomState(seed): the draw behind every seeded
+    sample of w (latent.sampling.sample_ws and estimate_w_avg below)."""
+    return np.random.RandomState(int(seed)).randn(int(n), int(z_dim)).astype(np.float32)
 
-    Subclasses set the dimension attributes, implement `_map(z, c) -> ws` (untruncated)
-    and `synthesis`, and list their constructor arguments in `config()` so that
-    `type(G)(**G.config())` rebuilds the same architecture.
+
+class GeneratorBase(nn.Module):
+    """Shared behaviour: argument checks, forward = synthesis(mapping(...)), config(),
+    feature maps by forward hooks.
+
+    Subclasses set the dimension attributes, implement `_map(z, c) -> ws` (untruncated),
+    `synthesis`, `sefa_weights` and `_feature_modules`, and list their constructor
+    arguments in `config()` so that `type(G)(**G.config())` rebuilds the same architecture.
     """
 
     kind = "generator"
-    has_styles = False   # True when ws rows can be mixed (StyleGAN family)
-    ws_per_resolution = 2  # styles per resolution block (paper pairing; lucidrains' has 1)
+    has_styles = False     # see Generator.has_styles
+    ws_per_resolution = 2  # see Generator.ws_per_resolution
+    has_input_transform = False              # see Generator.has_input_transform
+    noise_shape: tuple[int, ...] | None = None   # see Generator.noise_shape
+
+    def ws_sampling_rates(self) -> list[float] | None:
+        """[num_ws] the sampling rate each w acts at, for generators without resolution
+        blocks (StyleGAN3: style mixing groups layers by it); None: use ws_per_resolution."""
+        return None
+
+    def check_noise(self, shape: tuple[int, ...], n: int) -> None:
+        """ValueError unless `shape` is per-sample noise [n, *noise_shape] for this model."""
+        if self.noise_shape is None:
+            raise ValueError("this model takes no per-sample noise array (only the noise modes)")
+        want = (n, *self.noise_shape)
+        if tuple(shape) != want:
+            raise ValueError(f"the noise must be {list(want)} for this model, got {list(shape)}")
 
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -89,17 +166,56 @@ class GeneratorBase(nn.Module):
     @torch.no_grad()
     def estimate_w_avg(self, n: int = 10_000, seed: int = 123) -> torch.Tensor:
         """[w_dim] mean untruncated w over n seeded z ~ N(0, I), for files that store no
-        truncation centre (NVIDIA's projector estimates w_avg from 10,000 samples too)."""
+        truncation centre (NVIDIA's projector estimates w_avg from 10,000 samples too).
+
+        The same z as `latent.sampling.sample_ws(G, n, seed)` (models sit below latent and
+        cannot import it; both draw through `standard_normal_z`)."""
         was_training = self.training
         self.eval()   # eval: the StyleGAN2 mapping must not update its own w_avg here
-        z = torch.from_numpy(np.random.RandomState(seed).randn(n, self.z_dim).astype(np.float32))
+        z = torch.from_numpy(standard_normal_z(n, self.z_dim, seed))
         w = self._map(z.to(self.w_avg.device), None)[:, 0].mean(dim=0)
         self.train(was_training)
         return w
 
     def sefa_weights(self) -> torch.Tensor:
-        """[out, w_dim]: the linear map that first acts on w, for SeFa's closed form."""
+        """[out, d]: the linear map that first acts on w, for SeFa's closed form."""
         raise NotImplementedError
+
+    # -------- feature maps (drag editing)
+    def _feature_modules(self) -> dict[str, nn.Module]:
+        """{name: module whose output (or first output) is that feature map}, coarse to fine."""
+        raise NotImplementedError
+
+    def feature_layers(self) -> tuple[str, ...]:
+        return tuple(self._feature_modules())
+
+    def synthesis_features(self, ws: torch.Tensor, layers: Sequence[str],
+                           noise_mode: str = "const") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """ws [N, num_ws, w_dim] -> (image, {name: [N, C_l, r, r]}) in one synthesis pass.
+
+        The maps are caught by forward hooks, so gradients flow through them. The hooks
+        live on this module for the duration of the call: use a generator that no other
+        thread is running (the window's jobs each get their own copy).
+        """
+        modules = self._feature_modules()
+        unknown = [name for name in layers if name not in modules]
+        if unknown:
+            raise ValueError(f"no feature layer {', '.join(map(repr, unknown))}; this model has "
+                             f"{', '.join(modules)}")
+        feats: dict[str, torch.Tensor] = {}
+
+        def catch(name: str):
+            def hook(_module, _inputs, out):
+                feats[name] = (out[0] if isinstance(out, (tuple, list)) else out).float()
+            return hook
+
+        handles = [modules[name].register_forward_hook(catch(name)) for name in dict.fromkeys(layers)]
+        try:
+            img = self.synthesis(ws, noise_mode=noise_mode)
+        finally:
+            for h in handles:
+                h.remove()
+        return img, {name: feats[name] for name in layers}
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
                 truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:

@@ -26,212 +26,15 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from .layers import (  # noqa: F401  (re-exported: older imports name them here)
+    LRELU_ALPHA, LRELU_GAIN, Conv2dLayer, FullyConnectedLayer, MappingNetwork, bias_act,
+    conv2d_resample, modulated_conv2d, normalize_2nd_moment, setup_filter, upfirdn2d, upsample2d)
 from .protocol import NOISE_MODES, GeneratorBase
 
-LRELU_ALPHA = 0.2
-LRELU_GAIN = math.sqrt(2)   # keeps the activations' second moment through a leaky ReLU
-
-
-# ---------------------------------------------------------------- primitive operations
-
-def setup_filter(f: list[float] | np.ndarray | torch.Tensor) -> torch.Tensor:
-    """1-D taps -> normalised 2-D FIR filter (outer product), e.g. [1,3,3,1] -> [4, 4]."""
-    f = torch.as_tensor(np.asarray(f, dtype=np.float32))
-    if f.ndim == 1:
-        f = torch.outer(f, f)
-    return f / f.sum()
-
-
-def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1,
-              padding: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1) -> torch.Tensor:
-    """Upsample by zero insertion, pad (or crop, negative), convolve with FIR f.
-
-    x [N, C, H, W]; f [fh, fw]; padding (x0, x1, y0, y1). The filter is applied as a true
-    convolution (flipped); our filters are symmetric, so that only matters for odd ones.
-    """
-    N, C, H, W = x.shape
-    if up > 1:   # [N, C, H, W] -> [N, C, H*up, W*up] with zeros between samples
-        x = x.reshape(N, C, H, 1, W, 1)
-        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
-        x = x.reshape(N, C, H * up, W * up)
-    px0, px1, py0, py1 = padding
-    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
-    x = x[:, :, max(-py0, 0):x.shape[2] - max(-py1, 0), max(-px0, 0):x.shape[3] - max(-px1, 0)]
-    f = (f * gain ** (f.ndim / 2)).to(x.dtype).flip([0, 1])
-    weight = f[None, None].expand(C, 1, *f.shape)   # depthwise: [C, 1, fh, fw]
-    return F.conv2d(x, weight, groups=C)
-
-
-def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:
-    """[N, C, H, W] -> [N, C, H*up, W*up]: zero insertion then the FIR low-pass (gain up²)."""
-    fw = f.shape[-1]
-    p0, p1 = (fw + up - 1) // 2, (fw - up) // 2
-    return upfirdn2d(x, f, up=up, padding=(p0, p1, p0, p1), gain=up * up)
-
-
-def bias_act(x: torch.Tensor, b: torch.Tensor | None, act: str = "linear", gain: float | None = None,
-             clamp: float | None = None) -> torch.Tensor:
-    """x + b (over channel dim 1), activation, gain, then clamp to [-clamp, clamp].
-
-    'lrelu' defaults to gain sqrt(2), 'linear' to 1. The clamp (StyleGAN2-ADA's conv_clamp)
-    keeps fp16 activations finite; NVIDIA applies it in fp32 too, so we always do.
-    """
-    if b is not None:
-        x = x + b.to(x.dtype).reshape([1, -1] + [1] * (x.ndim - 2))
-    if act == "lrelu":
-        x = F.leaky_relu(x, LRELU_ALPHA)
-        gain = LRELU_GAIN if gain is None else gain
-    elif act != "linear":
-        raise ValueError(f"unknown activation {act!r}")
-    if gain is not None and gain != 1:
-        x = x * gain
-    if clamp is not None and clamp >= 0:
-        x = x.clamp(-clamp, clamp)
-    return x
-
-
-def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """[N, D] -> each row scaled to unit mean square (StyleGAN's pixel norm on z)."""
-    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
-
-
-def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor,
-                     noise: torch.Tensor | None = None, up: int = 1, padding: int = 0,
-                     resample_filter: torch.Tensor | None = None, demodulate: bool = True,
-                     fused: bool = True) -> torch.Tensor:
-    """StyleGAN2's weight (de)modulation (paper sec. 2.2, eqs. 1-3).
-
-    x [N, I, H, W]; weight [O, I, k, k]; styles [N, I]; noise broadcastable to [N, O, H', W'].
-    Modulate: w'_ijk = s_i * w_ijk. Demodulate: w''_ijk = w'_ijk / sqrt(sum_ik w'^2 + eps).
-    up=2 is a stride-2 transposed convolution followed by the FIR filter (padding 1, gain 4).
-    `fused` runs one grouped convolution with per-sample weights (fast for inference);
-    otherwise the styles scale x and the shared weight runs as one ordinary convolution,
-    which is cheaper to differentiate (what NVIDIA does while training).
-    """
-    N = x.shape[0]
-    O, I, kh, kw = weight.shape
-    if x.dtype == torch.float16 and demodulate:
-        # Pre-normalise so that fp16 products cannot overflow; demodulation undoes the scale.
-        weight = weight * (1 / math.sqrt(I * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
-        styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
-
-    dcoefs = None
-    if demodulate or fused:
-        w = weight.unsqueeze(0) * styles.reshape(N, 1, I, 1, 1)       # [N, O, I, k, k]
-        if demodulate:
-            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
-
-    if fused:
-        if dcoefs is not None:
-            w = w * dcoefs.reshape(N, O, 1, 1, 1)
-        x = x.reshape(1, N * I, *x.shape[2:])                         # samples become groups
-        w = w.reshape(N * O, I, kh, kw).to(x.dtype)
-        x = _conv(x, w, up, padding, resample_filter, groups=N)
-        x = x.reshape(N, O, *x.shape[2:])
-        return x if noise is None else x + noise.to(x.dtype)
-
-    x = x * styles.to(x.dtype).reshape(N, I, 1, 1)
-    x = _conv(x, weight.to(x.dtype), up, padding, resample_filter, groups=1)
-    if dcoefs is not None:
-        x = x * dcoefs.to(x.dtype).reshape(N, O, 1, 1)
-    return x if noise is None else x + noise.to(x.dtype)
-
-
-def _conv(x: torch.Tensor, w: torch.Tensor, up: int, padding: int,
-          f: torch.Tensor | None, groups: int) -> torch.Tensor:
-    """Plain conv (up=1) or stride-2 transposed conv + FIR (up=2). w [groups*O, I, k, k]."""
-    if up == 1:
-        return F.conv2d(x, w, padding=padding, groups=groups)
-    GO, I, kh, kw = w.shape
-    O = GO // groups
-    if kh == 1 and kw == 1:   # 1x1: convolve, then up-sample (cheaper, same result)
-        return upsample2d(F.conv2d(x, w, groups=groups), f, up)
-    # conv_transpose2d wants [groups*I, O, k, k].
-    wt = w.reshape(groups, O, I, kh, kw).transpose(1, 2).reshape(groups * I, O, kh, kw)
-    fw = f.shape[-1]
-    # Total padding of "up-sample then conv(k) then FIR(fw)" at output size H*up:
-    p0 = padding + (fw + up - 1) // 2 - (kw - 1)
-    p1 = padding + (fw - up) // 2 - (kw - up)
-    pt = max(min(-p0, -p1), 0)          # let the transposed conv crop what it can
-    x = F.conv_transpose2d(x, wt, stride=up, padding=pt, groups=groups)
-    return upfirdn2d(x, f, padding=(p0 + pt, p1 + pt, p0 + pt, p1 + pt), gain=up * up)
-
-
-# ---------------------------------------------------------------- layers
-
-class FullyConnectedLayer(nn.Module):
-    """Equalised-learning-rate dense layer: y = act(x (W * lr/sqrt(in))^T + b * lr)."""
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 activation: str = "linear", lr_multiplier: float = 1, bias_init: float = 0):
-        super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        self.activation = activation
-        self.weight = nn.Parameter(torch.randn([out_features, in_features]) / lr_multiplier)  # [out, in]
-        self.bias = nn.Parameter(torch.full([out_features], float(bias_init))) if bias else None
-        self.weight_gain = lr_multiplier / math.sqrt(in_features)   # runtime He-gain x lr multiplier
-        self.bias_gain = lr_multiplier
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.weight.to(x.dtype) * self.weight_gain
-        b = self.bias
-        if b is not None:
-            b = b.to(x.dtype)
-            if self.bias_gain != 1:
-                b = b * self.bias_gain
-        if self.activation == "linear" and b is not None:
-            return torch.addmm(b.unsqueeze(0), x, w.t())
-        return bias_act(x.matmul(w.t()), b, act=self.activation)
-
-
-class MappingNetwork(nn.Module):
-    """z (+ embedded c) -> w through `num_layers` dense layers; keeps w_avg, the running mean of w."""
-
-    def __init__(self, z_dim: int, c_dim: int, w_dim: int, num_ws: int | None,
-                 num_layers: int = 8,              # dense layers z -> w
-                 embed_features: int | None = None,  # label embedding size (default w_dim)
-                 layer_features: int | None = None,  # hidden width (default w_dim)
-                 activation: str = "lrelu",
-                 lr_multiplier: float = 0.01,      # StyleGAN: the mapping learns 100x slower
-                 w_avg_beta: float | None = 0.995):  # EMA decay of w_avg while training
-        super().__init__()
-        self.z_dim, self.c_dim, self.w_dim, self.num_ws = z_dim, c_dim, w_dim, num_ws
-        self.num_layers, self.w_avg_beta = num_layers, w_avg_beta
-        if embed_features is None:
-            embed_features = w_dim
-        if c_dim == 0:
-            embed_features = 0
-        if layer_features is None:
-            layer_features = w_dim
-        features = [z_dim + embed_features] + [layer_features] * (num_layers - 1) + [w_dim]
-        if c_dim > 0:
-            self.embed = FullyConnectedLayer(c_dim, embed_features)
-        for idx in range(num_layers):
-            setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx + 1],
-                                                          activation=activation,
-                                                          lr_multiplier=lr_multiplier))
-        self.register_buffer("w_avg", torch.zeros([w_dim]))   # [w_dim] truncation centre
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None,
-                update_w_avg: bool | None = None) -> torch.Tensor:
-        """z [N, z_dim], c [N, c_dim] -> w [N, w_dim] (untruncated, not broadcast)."""
-        x = None
-        if self.z_dim > 0:
-            x = normalize_2nd_moment(z.to(torch.float32))
-        if self.c_dim > 0:
-            y = normalize_2nd_moment(self.embed(c.to(torch.float32)))
-            x = torch.cat([x, y], dim=1) if x is not None else y
-        for idx in range(self.num_layers):
-            x = getattr(self, f"fc{idx}")(x)
-        if update_w_avg is None:
-            update_w_avg = self.training
-        if update_w_avg and self.w_avg_beta is not None:
-            with torch.no_grad():   # w_avg = beta * w_avg + (1 - beta) * mean(w)
-                self.w_avg.copy_(x.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
-        return x
+# The primitives (FIR resampling, bias_act, modulated conv) and the equalised-lr dense and
+# conv layers live in layers.py: D and StyleGAN3 use the same ones.
 
 
 class SynthesisLayer(nn.Module):
@@ -285,28 +88,6 @@ class ToRGBLayer(nn.Module):
         styles = self.affine(w) * self.weight_gain
         x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused=fused)
         return bias_act(x, self.bias, clamp=self.conv_clamp)
-
-
-class Conv2dLayer(nn.Module):
-    """Plain equalised-lr conv; here only the resnet skip path (1x1, up 2, no bias)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True,
-                 activation: str = "linear", up: int = 1, resample_filter: list[float] = (1, 3, 3, 1),
-                 conv_clamp: float | None = None, channels_last: bool = False):
-        super().__init__()
-        self.activation, self.up, self.conv_clamp = activation, up, conv_clamp
-        self.register_buffer("resample_filter", setup_filter(list(resample_filter)))
-        self.padding = kernel_size // 2
-        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
-        self.act_gain = LRELU_GAIN if activation == "lrelu" else 1.0
-        self.weight = nn.Parameter(torch.randn([out_channels, in_channels, kernel_size, kernel_size]))
-        self.bias = nn.Parameter(torch.zeros([out_channels])) if bias else None
-
-    def forward(self, x: torch.Tensor, gain: float = 1) -> torch.Tensor:
-        w = (self.weight * self.weight_gain).to(x.dtype)
-        x = _conv(x, w, self.up, self.padding, self.resample_filter, groups=1)
-        clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias, act=self.activation, gain=self.act_gain * gain, clamp=clamp)
 
 
 class SynthesisBlock(nn.Module):
@@ -542,3 +323,8 @@ class StyleGAN2Generator(GeneratorBase):
         runtime gain, stacked. SeFa (Shen & Zhou 2021) factorises these maps, the first
         that act on w; the toRGB affines are left out as in SeFa's StyleGAN2 code."""
         return torch.cat([a.weight * a.weight_gain for a in self.style_affines()], dim=0)
+
+    def _feature_modules(self) -> dict[str, nn.Module]:
+        # Each synthesis block's feature output x (not its RGB skip): b4 .. b{R}.
+        net = self.synthesis_network
+        return {f"b{res}": getattr(net, f"b{res}") for res in net.block_resolutions}

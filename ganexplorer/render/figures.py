@@ -113,7 +113,11 @@ def export_meta(fig: Figure, padding: int, labels: bool, tile_size: int | None) 
 def reproduce(G: GeneratorBase, meta: dict[str, Any], ws: np.ndarray,
               noise_mode: str = "const") -> Image.Image:
     """Render an exported figure again from its metadata and latents ([M, num_ws, w_dim])."""
-    imgs = to_uint8(synthesize(G, np.asarray(ws, np.float32), noise_mode))
+    transform = None
+    if "rotate" in meta or "translate" in meta:   # a StyleGAN3 figure drawn with a moved input
+        from .synth import input_transform
+        transform = input_transform(tuple(meta.get("translate") or (0.0, 0.0)), float(meta.get("rotate") or 0.0))
+    imgs = to_uint8(synthesize(G, np.asarray(ws, np.float32), noise_mode, transform=transform))
     res = imgs.shape[1]
     blank = np.full((res, res, 3), 255, np.uint8)
     layout = meta.get("layout") or list(range(len(imgs)))

@@ -112,3 +112,36 @@ class StampGate:
     @property
     def shown(self) -> int:
         return self._shown
+
+
+class RenderWorker:
+    """The render thread without Qt: a daemon thread serving a mailbox.
+
+    Daemon, because a render cannot be interrupted inside the generator: `stop` closes the
+    mailbox and waits `timeout` seconds; a render still running then is left to finish (its
+    result is never delivered) and dies with the process at exit. A QThread there made Qt
+    abort the process ("QThread: Destroyed while thread is still running")."""
+
+    def __init__(self, render: Callable, deliver: Callable, name: str = "render"):
+        self.mailbox: Mailbox = Mailbox()
+        self._render, self._deliver = render, deliver
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, req) -> None:
+        self.mailbox.put(req)
+
+    def _run(self) -> None:
+        serve(self.mailbox, self._render, self._deliver)
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Close the mailbox; True when the thread ended within `timeout` seconds."""
+        self.mailbox.close()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()

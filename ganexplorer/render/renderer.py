@@ -24,7 +24,7 @@ from ..models.protocol import GeneratorBase
 from .figures import Figure, arithmetic_figure, mixing_figure, single
 from .recipes import ArithmeticResult, arithmetic_ws, interpolation_ws, mixing_ws
 from .requests import RenderRequest, RenderResult, Source
-from .synth import seeds_to_ws, z_to_ws
+from .synth import seeds_to_ws, steered, without_class, z_to_ws
 
 
 def default_cpu_threads() -> int:
@@ -80,7 +80,8 @@ class Renderer:
     def _render(self, req: RenderRequest, out: RenderResult) -> None:
         if req.model is None:
             raise ValueError("no model is open")
-        G = self.generator(req.model, req.device)
+        # The chosen class and StyleGAN3 transform ride on a view of G (never a mutation of it).
+        G = steered(self.generator(req.model, req.device), req.class_index, req.translate, req.rotate)
         current = self._current_ws(G, req)
         out.current_ws = current
         nm = req.noise_mode
@@ -93,13 +94,15 @@ class Renderer:
         else:   # 'sample', 'directions' and panels that edit the current latent
             meta = {"seed": req.current.seed if req.current.ws is None else None,
                     "psi": req.psi, "truncation_cutoff": req.cutoff, "noise_mode": nm,
-                    "edits": [{"alpha": e.alpha, "layers": [e.start, e.stop]} for e in req.edits]}
+                    "edits": [{"alpha": e.alpha, "layers": [e.start, e.stop]} for e in req.edits],
+                    **_steering_meta(req)}
             out.figure = single(G, current, nm, [req.current.label], 1, meta)
         if req.view == "sample" and req.grid_seeds:
             out.extra_keys["grid"] = key = req.part_key("grid_seeds")
             out.extras["grid"] = self._memoised(key, lambda: single(
                 G, seeds_to_ws(G, list(req.grid_seeds), req.psi, req.cutoff), nm,
-                [str(s) for s in req.grid_seeds], meta={"seeds": list(req.grid_seeds), "psi": req.psi}))
+                [str(s) for s in req.grid_seeds], meta={"seeds": list(req.grid_seeds), "psi": req.psi,
+                                                        **_steering_meta(req)}))
         if req.pins:
             out.extra_keys["pins"] = key = req.part_key("pins", seeds=False)
             out.extras["pins"] = self._memoised(key, lambda: single(
@@ -149,12 +152,14 @@ class Renderer:
         seeds = [p.seed for p in pts] if all(p.ws is None for p in pts) else None
         space = req.interp_space if seeds is not None else "w"
         meta = {"seeds": seeds, "psi": req.psi, "method": req.interp_method, "space": space,
-                "steps": req.interp_frames, "loop": req.interp_loop}
+                "steps": req.interp_frames, "loop": req.interp_loop, **_steering_meta(req)}
+        if req.interp_classes is not None:
+            meta["classes"] = list(req.interp_classes)
 
         def strip() -> Figure:
             if seeds is not None:   # exactly `ganexplorer interpolate`
                 ws = interpolation_ws(G, seeds, req.interp_frames, req.interp_method, space,
-                                      req.psi, req.interp_loop)
+                                      req.psi, req.interp_loop, class_path=req.interp_classes)
             else:
                 ws = interp.path(list(self._sources_ws(G, pts, req.psi)), req.interp_frames,
                                  req.interp_method, req.interp_loop)
@@ -167,7 +172,8 @@ class Renderer:
             G, self._sources_ws(G, pts, req.psi), req.noise_mode, [p.label for p in pts],
             meta={"labels": [p.label for p in pts]}))
         out.extra_keys["strip"] = key = req.part_key("endpoints", "interp_method", "interp_frames",
-                                                     "interp_space", "interp_loop", seeds=any_seed)
+                                                     "interp_space", "interp_loop", "interp_classes",
+                                                     seeds=any_seed)
         out.extras["strip"] = self._memoised(key, strip)
         # the frame at t, on the same polyline the strip samples
         n_seg = len(pts) if req.interp_loop else len(pts) - 1
@@ -175,7 +181,12 @@ class Renderer:
         i = min(int(np.floor(u)), n_seg - 1)
         frac = float(u - i)
         a, b = pts[i], pts[(i + 1) % len(pts)]
-        if space == "z":
+        if seeds is not None and req.interp_classes is not None:   # the label travels class a -> b
+            z = interp.interpolate(*seeds_to_z([a.seed, b.seed], G.z_dim), frac, req.interp_method)
+            ca, cb = np.eye(G.c_dim, dtype=np.float32)[list(req.interp_classes)]
+            t = min(max(req.interp_t, 0.0), 1.0)
+            ws = z_to_ws(without_class(G), np.asarray(z, np.float32)[None], ((1 - t) * ca + t * cb)[None], req.psi)
+        elif space == "z":
             z = interp.interpolate(*seeds_to_z([a.seed, b.seed], G.z_dim), frac, req.interp_method)
             c = None
             if G.c_dim:
@@ -217,7 +228,7 @@ class Renderer:
 
     # ---------------------------------------------------------------- style mixing
     def _mixing(self, G, req: RenderRequest) -> Figure:
-        if not getattr(G, "has_styles", False):
+        if not G.has_styles:
             raise ValueError("style mixing needs a model with per-layer styles (StyleGAN); "
                              "this one has a single latent")
         if not req.mix_rows or not req.mix_cols:
@@ -227,10 +238,21 @@ class Renderer:
         fig = mixing_figure(G, rows, cols, cells, req.noise_mode,
                             [str(s) for s in req.mix_rows], [str(s) for s in req.mix_cols])
         from ..latent.stylemix import resolve_layers
-        span = resolve_layers(layers, G.num_ws, G.img_resolution, G.ws_per_resolution)
+        span = resolve_layers(layers, G.num_ws, G.img_resolution, G.ws_per_resolution,
+                              G.ws_sampling_rates())
         fig.meta = {"rows": list(req.mix_rows), "cols": list(req.mix_cols), "layers": list(span),
                     "psi": req.psi, "noise_mode": req.noise_mode}
         return fig
+
+
+def _steering_meta(req: RenderRequest) -> dict:
+    """The chosen class and StyleGAN3 transform, for export metadata (left out when unset)."""
+    meta: dict = {}
+    if req.class_index is not None:
+        meta["class"] = req.class_index
+    if tuple(req.translate) != (0.0, 0.0) or req.rotate:
+        meta.update(translate=list(req.translate), rotate=req.rotate)
+    return meta
 
 
 def _vector(G, v: np.ndarray) -> np.ndarray:

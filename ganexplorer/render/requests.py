@@ -65,6 +65,11 @@ class RenderRequest:
     mix_rows: tuple[int, ...] = ()
     mix_cols: tuple[int, ...] = ()
     mix_layers: tuple[int, int] | None = None   # half-open; None: the coarse preset
+    # conditional models and StyleGAN3 (issue 17)
+    class_index: int | None = None              # one class for every sample; None: class = seed % c_dim
+    interp_classes: tuple[int, int] | None = None  # interpolate the label from class a to b (before mapping)
+    translate: tuple[float, float] = (0.0, 0.0)  # StyleGAN3 input transform: move (fractions of the image)
+    rotate: float = 0.0                         # ... and turn (degrees, counter-clockwise)
 
     @functools.cached_property
     def key(self) -> str:
@@ -74,8 +79,9 @@ class RenderRequest:
     def part_key(self, *names: str, seeds: bool = True) -> str:
         """Digest of the model, device and noise plus the named fields, and the truncation
         when seeds are involved (explicit latents do not depend on it)."""
-        trunc = (self.psi, self.cutoff) if seeds else ()
-        return digest(self.model, self.device, self.noise_mode, *trunc, *(getattr(self, n) for n in names))
+        trunc = (self.psi, self.cutoff, self.class_index) if seeds else ()
+        return digest(self.model, self.device, self.noise_mode, *trunc, self.translate, self.rotate,
+                      *(getattr(self, n) for n in names))
 
 
 @dataclass

@@ -32,8 +32,8 @@ def state_to_dict(s: SessionState) -> dict[str, Any]:
         if f.name == "base_ws":
             v = None if v is None else encode_array(v)
         elif f.name == "pins":
-            v = [{"id": p.id, "label": p.label, "seed": p.seed, "psi": p.psi, "ws": encode_array(p.ws)}
-                 for p in v]
+            v = [{"id": p.id, "label": p.label, "seed": p.seed, "psi": p.psi, "ws": encode_array(p.ws),
+                  "class_index": p.class_index} for p in v]
         elif f.name == "groups":
             v = [{"sign": g.sign, "pin_ids": list(g.pin_ids)} for g in v]
         elif f.name == "edits":
@@ -61,7 +61,8 @@ def state_from_dict(d: dict[str, Any]) -> SessionState:
                 v = None if v is None else freeze(decode_array(v))
             elif f.name == "pins":
                 v = tuple(Pin(int(p["id"]), str(p["label"]), freeze(decode_array(p["ws"])),
-                              None if p.get("seed") is None else int(p["seed"]), float(p.get("psi", 1.0)))
+                              None if p.get("seed") is None else int(p["seed"]), float(p.get("psi", 1.0)),
+                              None if p.get("class_index") is None else int(p["class_index"]))
                           for p in v)
             elif f.name == "groups":
                 v = tuple(Group(float(g["sign"]), tuple(int(i) for i in g["pin_ids"])) for g in v)
@@ -76,8 +77,12 @@ def state_from_dict(d: dict[str, Any]) -> SessionState:
                                    None if e.get("pin_id") is None else int(e["pin_id"])) for e in v)
             elif f.name == "mix_layers":
                 v = None if v is None else (int(v[0]), int(v[1]))
-            elif f.name == "cutoff":
+            elif f.name in ("cutoff", "class_index"):
                 v = None if v is None else int(v)
+            elif f.name == "interp_classes":
+                v = None if v is None else (int(v[0]), int(v[1]))
+            elif f.name == "translate":
+                v = (float(v[0]), float(v[1]))
             else:
                 want = type(getattr(default, f.name))
                 v = want(v)

@@ -1,34 +1,25 @@
-"""Read a training run's `events.jsonl` incrementally, without Qt and without the trainer.
+"""What a training run's events add up to, for the live view and the run list. No Qt.
 
-The trainer appends one JSON object per line, each with a "type" and a "time":
-
-    start      {config, total_kimg, run_dir}
-    tick       {step, kimg, loss_G, loss_D, loss_r1|null, img_per_s, lr, eta_s, aug_p|null}
-    metric     {step, kimg, fid, kid|null}
-    grid       {step, kimg, path}                 path relative to the run folder
-    checkpoint {step, kimg, path, resume}         paths relative to the run folder (or absolute)
-    end        {reason: done|stopped|error|nan, message, last_checkpoint|null}
-
-`EventTail` turns the bytes appended since the last read into parsed events (a line
-still being written stays buffered until its newline arrives; a truncated or replaced
-file starts over). `RunHistory` folds events into what a live view shows: curves,
-FID points, the newest grid, checkpoints and how the run ended. Unknown event types and
-unknown fields are kept or ignored, never an error: the trainer may grow.
+The events schema, `EventTail` (the incremental reader) and `read_events` are defined once
+in `ganexplorer.runs.events`, which the trainer writes with; they are re-exported here.
+`RunHistory` folds events into what a live view shows: curves, FID points, the newest grid,
+checkpoints, warnings and how the run ended. Unknown event types and unknown fields are kept
+or ignored, never an error: the trainer may grow.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-EVENTS_FILE = "events.jsonl"
+from ..runs.events import EventTail, read_events  # noqa: F401 (re-exported for the UI)
+from ..runs.folder import EVENTS_FILE
 
 # Loss-like tick fields drawn as curves, in drawing order. Any other numeric tick field
 # whose name starts with "loss_" is picked up as well (a trainer may add regularisers).
-KNOWN_LOSSES = ("loss_G", "loss_D", "loss_r1", "loss_gp", "loss_pl")
+KNOWN_LOSSES = ("loss_G", "loss_D", "loss_r1", "loss_r2", "loss_gp", "loss_pl")
 
 
 def _number(value: Any) -> float | None:
@@ -38,92 +29,6 @@ def _number(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     return None
-
-
-class EventTail:
-    """Incremental reader of one events.jsonl file.
-
-    `read()` returns the events completed since the previous call. It never raises for
-    a missing file (returns []) or a damaged line (counted in `bad_lines`, skipped).
-    `restarted` becomes True when the file shrank or was replaced since the last read,
-    meaning the caller should rebuild what it derived from earlier events.
-    """
-
-    def __init__(self, path: str | os.PathLike, max_read: int = 8 << 20) -> None:
-        self.path = Path(path)          # the events.jsonl file (need not exist yet)
-        self.max_read = max_read        # bytes read per call at most, so a huge file never stalls a caller
-        self.offset = 0                 # bytes consumed so far
-        self.bad_lines = 0              # lines that were not a JSON object with a "type"
-        self.restarted = False          # set by read() when the file was truncated or replaced
-        self._partial = b""             # a line whose newline has not been written yet
-        self._ident: tuple[int, int] | None = None  # (st_dev, st_ino) of the file being read
-
-    def reset(self) -> None:
-        self.offset = 0
-        self._partial = b""
-        self._ident = None
-
-    def read(self) -> list[dict[str, Any]]:
-        self.restarted = False
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return []
-        ident = (st.st_dev, st.st_ino)
-        if (self._ident is not None and ident != self._ident) or st.st_size < self.offset:
-            self.reset()
-            self.restarted = True
-        self._ident = ident
-        if st.st_size == self.offset:
-            return []
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read(self.max_read)
-        except OSError:
-            return []
-        self.offset += len(data)
-        data = self._partial + data
-        lines = data.split(b"\n")
-        self._partial = lines.pop()  # b"" when data ended with a newline
-        events = []
-        for raw in lines:
-            event = self._parse(raw)
-            if event is not None:
-                events.append(event)
-        return events
-
-    @property
-    def more_pending(self) -> bool:
-        """True when the file holds bytes not read yet (the last read hit max_read)."""
-        try:
-            return os.stat(self.path).st_size > self.offset
-        except OSError:
-            return False
-
-    def _parse(self, raw: bytes) -> dict[str, Any] | None:
-        raw = raw.strip()
-        if not raw:
-            return None
-        try:
-            event = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            self.bad_lines += 1
-            return None
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            self.bad_lines += 1
-            return None
-        return event
-
-
-def read_events(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every event in a finished (or growing) events.jsonl, in order."""
-    tail = EventTail(path)
-    events: list[dict[str, Any]] = []
-    while True:
-        events += tail.read()
-        if not tail.more_pending:
-            return events
 
 
 @dataclass
@@ -190,6 +95,7 @@ class RunHistory:
         self.grids: list[tuple[float, Path]] = []      # (kimg, absolute path), oldest first
         self.checkpoints: list[Checkpoint] = []        # oldest first
         self.end: dict[str, Any] | None = None         # the end event of the current attempt
+        self.warnings: list[dict[str, Any]] = []       # warning events of the current attempt (divergence)
         self.events = 0                                # events applied
 
     # -- derived ---------------------------------------------------------------
@@ -244,6 +150,7 @@ class RunHistory:
         self.start = e
         self.starts += 1
         self.end = None
+        self.warnings = []
         # A resumed run starts again from its checkpoint's kimg: later points are replayed.
         kimg = _number(e.get("kimg"))
         if kimg is not None and self.last_tick is not None:
@@ -294,6 +201,10 @@ class RunHistory:
         self.checkpoints.append(Checkpoint(step=int(_number(e.get("step")) or 0),
                                            kimg=_number(e.get("kimg")) or 0.0,
                                            path=path, resume=self.resolve(e.get("resume"))))
+
+    def _on_warning(self, e: dict[str, Any]) -> None:
+        if isinstance(e.get("message"), str):
+            self.warnings.append(e)
 
     def _on_end(self, e: dict[str, Any]) -> None:
         self.end = e

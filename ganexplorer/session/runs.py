@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .run_events import EVENTS_FILE, load_history
+from ..runs.folder import CONFIG_FILE, EVENTS_FILE, is_run_dir
+from .run_events import load_history
 
 CHECKPOINT_SUFFIX = ".safetensors"
 
@@ -31,11 +32,6 @@ class RunInfo:
     total_kimg: float | None         # how far it was meant to go
     status: str                      # "done", "stopped", "error", "nan" or "unfinished"
     modified: float                  # seconds since the epoch of the newest event
-
-
-def is_run_dir(path: str | os.PathLike) -> bool:
-    p = Path(path)
-    return (p / EVENTS_FILE).is_file() or (p / "config.json").is_file()
 
 
 def _fallback_checkpoint(run_dir: Path) -> Path | None:
@@ -68,7 +64,7 @@ def newest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
 
 def _config_json(run_dir: Path) -> dict[str, Any]:
     try:
-        value = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        value = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -8,7 +8,7 @@ Latents follow the house names: `ws` is [N, num_ws, w_dim] float32.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,20 @@ def freeze(a: np.ndarray | None) -> np.ndarray | None:
     return out
 
 
+def same(a: Any, b: Any) -> bool:
+    """Value equality through states, pins, edits and arrays (their dataclasses use identity)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b))
+    if is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
 @dataclass(frozen=True, eq=False)
 class Pin:
     """A latent the user kept: from a seed (then `seed` is set) or an edited latent."""
@@ -33,6 +47,7 @@ class Pin:
     ws: np.ndarray                   # [1, num_ws, w_dim] as rendered when pinned
     seed: int | None = None          # the seed it came from, when it came from one
     psi: float = 1.0                 # truncation used for `ws`
+    class_index: int | None = None   # the class chosen when pinned (None: class followed the seed)
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,11 @@ class SessionState:
     mix_layers: tuple[int, int] | None = None  # (start, stop) half-open; None: the coarse preset
     # directions
     dir_method: str = "sefa"               # 'pca' | 'sefa' | 'saved'
+    # conditional models and StyleGAN3 (issue 17)
+    class_index: int | None = None         # one class for every sample; None: class follows seed (seed % c_dim)
+    interp_classes: tuple[int, int] | None = None  # Interpolate: the label travels class a -> b
+    translate: tuple[float, float] = (0.0, 0.0)    # StyleGAN3 input transform: move (fractions of the image)
+    rotate: float = 0.0                    # ... and turn (degrees, counter-clockwise)
     # what the image view shows
     view: str = "sample"
 
@@ -113,6 +133,11 @@ class SessionState:
             if key in changes:
                 changes[key] = freeze(changes[key])
         return replace(self, **changes)
+
+    def same_as(self, other: "SessionState") -> bool:
+        """True when `other` shows exactly the same thing (arrays compared by value): an undo
+        step from one to the other would change nothing."""
+        return same(self, other)
 
     def pin(self, pin_id: int) -> Pin | None:
         for p in self.pins:
@@ -133,9 +158,9 @@ class SessionState:
         return self.replace(edits=rest + ((edit,) if keep else ()))
 
     def add_pin(self, ws: np.ndarray, label: str, seed: int | None = None,
-                psi: float = 1.0) -> "SessionState":
+                psi: float = 1.0, class_index: int | None = None) -> "SessionState":
         pin = Pin(self.next_pin_id, label, freeze(np.asarray(ws).reshape(1, *np.shape(ws)[-2:])),
-                  seed, float(psi))
+                  seed, float(psi), class_index)
         return self.replace(pins=self.pins + (pin,), next_pin_id=self.next_pin_id + 1)
 
     def remove_pin(self, pin_id: int) -> "SessionState":

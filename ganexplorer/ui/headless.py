@@ -17,9 +17,8 @@ from .main_window import MainWindow, default_model
 
 
 def application() -> QApplication:
-    app = QApplication.instance() or QApplication(["ganexplorer-headless"])
-    app.setApplicationName("GAN Explorer")
-    return app
+    from .app import make_app
+    return make_app()
 
 
 def wait_until(pred: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
@@ -39,8 +38,8 @@ def wait_until(pred: Callable[[], bool], timeout: float = 60.0, what: str = "con
 
 def settle(w: MainWindow, timeout: float = 60.0) -> None:
     """Wait until the newest request is rendered and on screen."""
-    target = w._gate.latest
-    wait_until(lambda: w._gate.shown >= target, timeout, "the newest frame")
+    target = w.core.gate.latest
+    wait_until(lambda: w.core.gate.shown >= target, timeout, "the newest frame")
 
 
 def open_window(model: str | Path | None = None, size: tuple[int, int] = (1280, 800)) -> MainWindow:
@@ -48,7 +47,8 @@ def open_window(model: str | Path | None = None, size: tuple[int, int] = (1280, 
     application()
     settings = QSettings(str(Path(tempfile.mkdtemp(prefix="ganexplorer-")) / "settings.ini"),
                          QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings)
+    w = MainWindow(settings=settings, recovery_dir=Path(settings.fileName()).parent / "recovery")
+    w.ask_discard = lambda what: "discard"       # a script has nobody to ask
     w.resize(*size)
     w.show()
     path = model or default_model()

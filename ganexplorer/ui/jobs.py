@@ -1,12 +1,15 @@
-"""Background work for the window: the render thread, and one-off jobs.
-
-`RenderThread` is the Qt glue around render.mailbox.serve: one QThread, a one-slot
-mailbox (newest request wins), results delivered by a queued signal.
+"""Background work for the window: one-off jobs (the render thread is
+render.mailbox.RenderWorker, driven by the window).
 
 `Job` runs a function (or a generator function that yields progress events) on a
 worker thread; it reaches the GUI only through queued signals, checks `cancel()` between
 yielded steps, and turns every exception into `failed(message)`: nothing raises into
 the event loop.
+
+`JobRunner.start_on_model` is how model work (editing, projection, warm-up, directions)
+starts: the worker first makes the job's own copy of the networks on the runner's
+`device` (render.cache.job_model), so the device the user chose reaches every job and the
+render thread's generator is never touched by another thread.
 """
 from __future__ import annotations
 
@@ -14,34 +17,11 @@ import inspect
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..models.errors import CheckpointError
-from ..render.mailbox import Mailbox, serve
-from ..render.renderer import Renderer
-from ..render.requests import RenderRequest
-
-
-class RenderThread(QThread):
-    """The one render thread. `submit` never blocks; `resultReady(RenderResult)` is queued."""
-
-    resultReady = Signal(object)
-
-    def __init__(self, renderer: Renderer, parent: QObject | None = None):
-        super().__init__(parent)
-        self.renderer = renderer
-        self.mailbox: Mailbox[RenderRequest] = Mailbox()
-        self.setObjectName("render")
-
-    def submit(self, req: RenderRequest) -> None:
-        self.mailbox.put(req)
-
-    def run(self) -> None:
-        serve(self.mailbox, self.renderer.render, self.resultReady.emit)
-
-    def stop(self) -> None:
-        self.mailbox.close()
-        self.wait(10_000)
+from ..models.loaded import LoadedModel
+from ..render.cache import job_model
 
 
 class Job(QObject):
@@ -108,9 +88,10 @@ class Job(QObject):
 class JobRunner(QObject):
     """Starts jobs and keeps them alive until they end."""
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, device: str = "cpu"):
         super().__init__(parent)
         self._jobs: set[Job] = set()
+        self.device = device        # where start_on_model's copies go (the window's device choice)
 
     def start(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None,
@@ -125,6 +106,19 @@ class JobRunner(QObject):
         self._jobs.add(job)
         job.done.connect(lambda: self._jobs.discard(job))
         return job.start()
+
+    def start_on_model(self, model: LoadedModel, fn: Callable[..., Any], *args: Any, D: bool = False,
+                       E: bool = False, on_done: Callable[[Any], None] | None = None,
+                       on_error: Callable[[str], None] | None = None,
+                       on_progress: Callable[[Any], None] | None = None, name: str = "job") -> Job:
+        """Run fn(job_model, *args) on a worker: job_model is `model` with its own copy of G
+        (and of D, E when asked) on `self.device` as it is now, made on the worker thread."""
+        device = self.device
+
+        def on_copy() -> Any:
+            return fn(job_model(model, device, D=D, E=E), *args)
+
+        return self.start(on_copy, on_done=on_done, on_error=on_error, on_progress=on_progress, name=name)
 
     def active(self) -> int:
         return len(self._jobs)

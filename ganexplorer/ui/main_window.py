@@ -1,78 +1,69 @@
-"""The explorer window.
+"""The explorer window: layout and wiring around the Qt-free core.
 
 Layout: the image view in the centre; panels as tabs in a dock on the right (Sample,
-Interpolate, Arithmetic, Style mixing, Directions, and Edit when that module is present);
-model facts and the undo history on the left; the pins bar at the bottom; a toolbar with
-the model picker, device choice, zoom and undo; a status bar with render ms and fps.
+Interpolate, Arithmetic, Style mixing, Directions, Edit); model facts and the undo history
+on the left; the pins bar at the bottom; a toolbar with the model picker, device choice,
+zoom and undo; a status bar with render ms and fps.
 
-Data flow (house rules 2, 3, 10): a widget gesture calls `change(label, gesture, **fields)`
-which pushes a new immutable SessionState onto the History (a drag's events share one
-gesture token, so a drag is one undo step), re-syncs every panel with signals blocked,
-and posts a RenderRequest to the one render thread. Results come back by queued signal;
-the StampGate drops any result older than the one on screen.
+Who decides what: `self.core` (`session.explorer.Explorer`) owns the model, device,
+history, the current view, results, pins, directions and autosave, and builds the render
+requests. The window keeps the widgets, actions and menus, file and question dialogs, the
+render thread (results come back by queued signal into `core.accept`), the picker and
+recent lists, drag-and-drop and the status bar. Its listeners on the core are bridged to
+the Qt signals below.
 
-API for panels written elsewhere (the Edit panel, the training wizard)
-----------------------------------------------------------------------
-- ``current_model() -> LoadedModel | None``: the open model (do not call its generator on
-  the GUI thread; use a Job from ``ganexplorer.ui.jobs``).
-- ``current_ws() -> np.ndarray | None``: [1, num_ws, w_dim] float32, the latent of the
-  image now on screen in the Sample/Directions/Edit views (direction edits included);
-  None before the first image. A copy: change it freely.
-- ``set_ws(ws, label: str)``: make `ws` ([1, num_ws, w_dim] or [num_ws, w_dim]) the
-  current latent; pushes ONE undo step named `label`, zeroes the direction sliders and
-  re-renders. Raises ValueError if the shape does not fit the model.
-- ``image_view``: the ``ImageView`` (a pyqtgraph GraphicsView). Add overlay items to
-  ``image_view.view_box``; image pixel (x, y) is scene (x, y), y down.
-  ``image_view.image()`` is the [H, W, 3] uint8 array on screen.
-- ``open_model(path: str)``: open a checkpoint in the background; errors go to a dialog
-  and the previous model stays.
-- signal ``modelChanged(object)``: a new LoadedModel is open (GUI thread).
-- signal ``latentChanged()``: ``current_ws()`` changed (after the new image is shown).
-- also: ``frameShown(int)`` (stamp of each result put on screen), ``renderFailed(str)``,
-  ``modelLoadFailed(str)``, ``state`` (the SessionState now shown), ``jobs`` (a JobRunner:
-  ``jobs.start(fn, *args, on_done=, on_error=, on_progress=)``), ``error_box(title, text)``
-  (a non-blocking warning), ``set_view(name)`` / ``show_panel(panel)``.
+Data flow (house rules 2, 3, 10): a widget gesture calls `change(label, gesture, **fields)`;
+the core pushes a new immutable SessionState (a drag's events share one gesture token, so
+a drag is one undo step), the window re-syncs the visible panel with its gestures muted,
+and the core posts a RenderRequest to the one render thread. The StampGate drops any
+result older than the one on screen.
+
+API for panels and dialogs: the typed `ui.context.PanelContext` / `ExportContext`, which
+this window implements. Beyond them: ``open_model(path)`` (in the background; errors go to
+a dialog and the previous model stays), ``set_view(name)`` / ``show_panel(panel)``, and the
+signals ``modelChanged(object)``, ``latentChanged()``, ``frameShown(int)`` (stamp of each
+result put on screen), ``renderFailed(str)``, ``modelLoadFailed(str)``, ``stateChanged()``.
 
 A panel added as a tab may define ``view`` ('sample' shows the current latent),
 ``sync(state)``, ``on_model(model)`` and ``on_result(result)``; all are optional.
 """
 from __future__ import annotations
 
-import dataclasses
 import gc
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget, QToolBar, QWidget)
 
 from .. import resources
 from ..latent.directions import Directions
-from ..latent.sampling import parse_seeds
 from ..models.loaded import LoadedModel
+from ..models.samples import list_sample_models
 from ..render.cache import ModelCache
-from ..render.directions import compute_directions
 from ..render.figures import Figure
-from ..render.mailbox import StampGate
+from ..render.mailbox import RenderWorker
 from ..render.renderer import Renderer, default_cpu_threads
-from ..render.requests import EditOp, RenderRequest, RenderResult, Source
+from ..render.requests import RenderResult
+from ..session.explorer import Explorer
 from ..session.history import History
 from ..session.io import SUFFIX as SESSION_SUFFIX
-from ..session.io import SessionError, load_session, save_session
-from ..session.state import Group, ModelRef, SavedDirection, SessionState
-from .jobs import JobRunner, RenderThread
+from ..session.io import SessionError
+from ..session.recovery import Autosaver, Orphan
+from ..session.state import SessionState
+from .dialogs.train_wizard import TrainWizard
+from .jobs import JobRunner
 from .panels.arithmetic import ArithmeticPanel
 from .panels.directions import DirectionsPanel
 from .panels.info import HistoryPanel, InfoPanel, PinsBar
 from .panels.interpolate import InterpolatePanel
 from .panels.mixing import MixingPanel
 from .panels.sample import SamplePanel
-from .widgets.common import to_qimage
+from .widgets.common import WheelGuard, to_qimage
 from .widgets.image_view import ImageView
 from .widgets.panel_tabs import PanelTabs
 
@@ -86,20 +77,8 @@ def app_settings() -> QSettings:
 
 
 def sample_models() -> list[tuple[str, Path]]:
-    """(label, path) of sample models found in installed packages; [] if that module is absent."""
-    try:
-        from ..models import samples
-        found = samples.list_sample_models()
-    except Exception:   # the module is optional and written elsewhere: never break the window
-        return []
-    out = []
-    for item in found or []:
-        path = item if isinstance(item, (str, os.PathLike)) else getattr(item, "path", None)
-        if path is None:
-            continue
-        name = getattr(item, "name", None) or getattr(item, "label", None) or Path(path).stem
-        out.append((str(name), Path(path)))
-    return out
+    """(label, path) of the sample models found in installed packages."""
+    return [(s.name, s.path) for s in list_sample_models()]
 
 
 def default_model() -> Path | None:
@@ -111,6 +90,12 @@ def default_model() -> Path | None:
     return samples[0][1] if samples else None
 
 
+class _Results(QObject):
+    """Carries render results from the render thread to the GUI thread (a queued signal).
+    Owned by Python, not by the window: a late result finds a live sender, never a deleted one."""
+    resultReady = Signal(object)
+
+
 class MainWindow(QMainWindow):
     modelChanged = Signal(object)     # LoadedModel
     latentChanged = Signal()          # current_ws() changed
@@ -120,40 +105,38 @@ class MainWindow(QMainWindow):
     stateChanged = Signal()           # after every change, undo, redo
 
     def __init__(self, settings: QSettings | None = None, cache: ModelCache | None = None,
-                 device: str | None = None):
+                 device: str | None = None, recovery_dir: Path | None = None):
         super().__init__()
         self.settings = settings or app_settings()
         self.setWindowTitle("GAN Explorer")
-        self.setWindowIcon(QIcon(str(resources.resources_dir() / "icons" / "ganexplorer.svg")))
+        self.setWindowIcon(QIcon(str(resources.icon_path())))
         self.setAcceptDrops(True)
         self.resize(1280, 820)
-        self.history: History[SessionState] = History(SessionState())
         self.jobs = JobRunner(self)
         self._cache = cache or ModelCache()
-        self._model: LoadedModel | None = None
-        self._device = device or str(self.settings.value("device", "cpu"))
-        self._view = "sample"
-        self._gate = StampGate()
-        self._last: RenderResult | None = None
-        self._figures: dict[str, Figure] = {}      # newest figure per extra ('pins', 'grid', 'strip')
-        self._extra_keys: dict[str, str] = {}
-        self._current_ws: np.ndarray | None = None
-        self._frame_times: list[float] = []
-        self._directions: dict[tuple, Directions] = {}
-        self._pending_dirs: set[tuple] = set()
-        self._saved_dirs: tuple[tuple, Directions] | None = None
-        self.last_error = ""
-        self._wizard = None
-        self._syncing = False                      # True while panels show the state (no echo)
-        self._stale: set = set()                   # panels to sync when they are shown
-        self._pins_key: tuple | None = None
-        self._dragging = False                     # a slider drag is under way: skip the browse grid
-
         threads = int(self.settings.value("cpu_threads", 0) or 0) or default_cpu_threads()
         self.renderer = Renderer(cpu_threads=threads)
-        self.render_thread = RenderThread(self.renderer, self)
-        self.render_thread.resultReady.connect(self._on_result)
+        self._results = _Results()
+        self._results.resultReady.connect(self._on_result, Qt.ConnectionType.QueuedConnection)
+        self.render_thread = RenderWorker(self.renderer.render, self._results.resultReady.emit)
+        self.core = Explorer(self.jobs, submit=self.render_thread.submit,
+                             device=device or str(self.settings.value("device", "cpu")), recovery_dir=recovery_dir)
+        self.core.on_change.append(self._refresh_views)
+        self.core.on_status.append(self.status)
+        self.core.on_directions.append(self._directions_ready)
+        self.last_error = ""
+        self._wizard = None
+        self._stale: set = set()                   # panels to sync when they are shown
+        self._pins_key: tuple | None = None
+        self._frame_times: list[float] = []
         self.render_thread.start()
+        self._autosave_timer = QTimer(self)           # writes the newest state once the throttle allows
+        self._autosave_timer.setInterval(500)
+        self._autosave_timer.timeout.connect(self._flush_autosave)
+        self._autosave_timer.start()
+        self._wheel_guard = WheelGuard(self)          # wheel over a control scrolls unless it has focus
+        from PySide6.QtWidgets import QApplication
+        QApplication.instance().installEventFilter(self._wheel_guard)
 
         self.image_view = ImageView()
         self.setCentralWidget(self.image_view)
@@ -161,10 +144,10 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_toolbar_and_menus()
         self._build_status()
-        self._add_optional_panels()
+        self._add_edit_panel()
         self._tooltips_for_qt_parts()
         self._restore_settings()
-        self._refresh(render=False)
+        self.core.refresh(render=False)
         self.image_view.show_prompt("Open a model: File ▸ Open model… (Ctrl+O), pick one in the toolbar,\n"
                                     "or drop a checkpoint file onto this window.")
 
@@ -186,8 +169,9 @@ class MainWindow(QMainWindow):
         self.panels_dock = dock
 
         self.info = InfoPanel()
+        self.info.declareLabels.connect(self.declare_label_size)
         self.history_list = HistoryPanel()
-        self.history_list.jumpRequested.connect(self.jump)
+        self.history_list.jumpRequested.connect(self.core.jump)
         left = QTabWidget()
         left.addTab(self.info, "Model")
         left.addTab(self.history_list, "History")
@@ -207,11 +191,11 @@ class MainWindow(QMainWindow):
         pdock.setWidget(self.pins_bar)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, pdock)
         self.pins_dock = pdock
-        self.pins_bar.list.doubleClickedData.connect(self.show_pin)
-        self.pins_bar.list.removeRequested.connect(self.remove_pin)
-        self.pins_bar.show_btn.clicked.connect(lambda: self.show_pin(self.selected_pin()))
-        self.pins_bar.remove.clicked.connect(lambda: self.remove_pin(self.selected_pin()))
-        self.pins_bar.clear.clicked.connect(self._clear_pins)
+        self.pins_bar.list.doubleClickedData.connect(self.core.show_pin)
+        self.pins_bar.list.removeRequested.connect(self.core.remove_pin)
+        self.pins_bar.show_btn.clicked.connect(lambda: self.core.show_pin(self.selected_pin()))
+        self.pins_bar.remove.clicked.connect(lambda: self.core.remove_pin(self.selected_pin()))
+        self.pins_bar.clear.clicked.connect(self.core.clear_pins)
 
     def panel_at(self, index: int) -> QWidget | None:
         return self.tabs.widget(index)
@@ -251,9 +235,9 @@ class MainWindow(QMainWindow):
         self.act_save_npy = A("Save latent (.npy)…", self.save_latent_dialog, "Ctrl+Shift+S",
                               "Save the current latent ws [1, num_ws, w_dim] as .npy")
         self.act_quit = A("Quit", self.close, SK.Quit, "Close GAN Explorer")
-        self.act_undo = A("Undo", self.undo, SK.Undo, "Undo the last change")
-        self.act_redo = A("Redo", self.redo, SK.Redo, "Redo")
-        self.act_pin = A("Pin current latent", self.pin_current, "P", "Keep the current latent as a pin")
+        self.act_undo = A("Undo", self.core.undo, SK.Undo, "Undo the last change")
+        self.act_redo = A("Redo", self.core.redo, SK.Redo, "Redo")
+        self.act_pin = A("Pin current latent", self.core.pin_current, "P", "Keep the current latent as a pin")
         self.act_prev = A("Previous seed", lambda: self.sample_panel.step(-1), "Alt+Left", "Previous seed")
         self.act_next = A("Next seed", lambda: self.sample_panel.step(+1), "Alt+Right", "Next seed")
         self.act_random = A("Random seed", lambda: self.sample_panel.random_seed(), "Ctrl+R", "A random seed")
@@ -269,13 +253,6 @@ class MainWindow(QMainWindow):
         for p in self.panels:
             self.panel_actions.append(A(p.title, lambda _=False, p=p: self.show_panel(p), p.shortcut,
                                         f"Show the {p.title} panel"))
-        try:
-            from .dialogs import train_wizard  # noqa: F401  (written alongside; optional)
-            self._train_module = train_wizard
-        except Exception as e:  # ImportError, or a half-written module: the window still opens
-            self._train_module = None
-            self.act_train.setEnabled(False)
-            self.act_train.setToolTip(f"The training wizard is not available ({type(e).__name__}: {e})")
 
     def _build_toolbar_and_menus(self) -> None:
         tb = QToolBar("Main")
@@ -345,23 +322,16 @@ class MainWindow(QMainWindow):
         self.ms_label.setToolTip("Time the last frame took in the renderer")
         self.fps_label = QLabel("—")
         self.fps_label.setToolTip("Frames shown per second (last second)")
-        self.dev_label = QLabel(self._device)
+        self.dev_label = QLabel(self.core.device)
         self.dev_label.setToolTip("Device the generator runs on")
         for w in (self.ms_label, self.fps_label, self.dev_label):
             sb.addPermanentWidget(w)
 
-    def _add_optional_panels(self) -> None:
-        """The Edit panel (another module) joins as a tab when it imports."""
-        self.edit_panel = None
-        try:
-            from .panels import edit_panel
-        except ImportError:
-            return
-        try:
-            panel = edit_panel.EditPanel(self)
-        except Exception as e:   # a bug there must not keep the explorer from opening
-            self.statusBar().showMessage(f"The Edit panel could not start: {type(e).__name__}: {e}", 10000)
-            return
+    def _add_edit_panel(self) -> None:
+        """The Edit panel joins as a tab. Imported here, not at the top, so that a test can
+        put a panel written only against the window's API in its place (test_ui_hooks)."""
+        from .panels import edit_panel
+        panel = edit_panel.EditPanel(self)
         self.edit_panel = panel
         self.panels.append(panel)
         self.tabs.add_panel(panel, getattr(panel, "title", "Edit"), "Edit the current latent with brushes")
@@ -385,127 +355,140 @@ class MainWindow(QMainWindow):
         smooth = str(self.settings.value("smooth", "false")).lower() == "true"
         self.act_smooth.setChecked(smooth)
         self.image_view.set_smooth(smooth)
-        i = self.device_box.findData(self._device)
+        i = self.device_box.findData(self.core.device)
         if i < 0:
-            self.statusBar().showMessage(f"Device {self._device} is not available; rendering on the CPU.", 10000)
-            self._device = "cpu"
+            self.statusBar().showMessage(f"Device {self.core.device} is not available; rendering on the CPU.", 10000)
+            self.core.device = self.jobs.device = "cpu"
             i = 0
         self.device_box.blockSignals(True)
         self.device_box.setCurrentIndex(i)
         self.device_box.blockSignals(False)
-        self.dev_label.setText(self._device)
+        self.dev_label.setText(self.core.device)
         self._fill_picker()
 
-    # ================================================================== state
+    # ================================================================== the core, as panels see it
     @property
     def state(self) -> SessionState:
-        return self.history.state
+        return self.core.state
+
+    @property
+    def history(self) -> History[SessionState]:
+        return self.core.history
+
+    @property
+    def autosave(self) -> Autosaver:
+        return self.core.autosave
+
+    @property
+    def view(self) -> str:
+        return self.core.view
+
+    @property
+    def dirty(self) -> bool:
+        """Pins, groups, directions or history not in a saved session."""
+        return self.core.dirty
 
     def change(self, label: str, gesture: object = None, **fields: Any) -> None:
-        """A panel's gesture: the current state with `fields` replaced, as one undo step
-        (merged with the previous step while `gesture` is the same drag). Ignored while the
-        panels are being synced to the state (model-to-view updates never echo back)."""
-        if self._syncing:
-            return
-        self.apply(self.state.replace(**fields), label, gesture)
+        """A panel's gesture as one undo step (ignored while the panels show the state)."""
+        self.core.change(label, gesture, **fields)
 
     def apply(self, state: SessionState, label: str, gesture: object = None) -> None:
-        if self._syncing:
-            return
-        self._dragging = gesture is not None and not getattr(gesture, "done", True)
-        self.history.push(state, label, gesture)
-        self._refresh()
+        self.core.apply(state, label, gesture)
 
     def undo(self) -> None:
-        self._dragging = False
-        self.history.undo()
-        self._refresh()
+        self.core.undo()
 
     def redo(self) -> None:
-        self._dragging = False
-        self.history.redo()
-        self._refresh()
+        self.core.redo()
 
     def jump(self, index: int) -> None:
-        self._dragging = False
-        self.history.jump(index)
-        self._refresh()
+        self.core.jump(index)
 
+    def current_model(self) -> LoadedModel | None:
+        return self.core.model
+
+    def current_ws(self) -> np.ndarray | None:
+        return self.core.current_ws()
+
+    def set_ws(self, ws: np.ndarray, label: str) -> None:
+        self.core.set_ws(ws, label)
+
+    def bake_edits(self) -> None:
+        self.core.bake_edits()
+
+    def direction_set(self, method: str, k: int = 10) -> Directions | None:
+        return self.core.direction_set(method, k)
+
+    def pin_current(self) -> None:
+        self.core.pin_current()
+
+    def pin_seed(self, seed: int) -> None:
+        self.core.pin_seed(seed)
+
+    def pin_arithmetic_result(self) -> None:
+        self.core.pin_arithmetic_result()
+
+    def save_arithmetic_direction(self, name: str) -> None:
+        self.core.save_arithmetic_direction(name)
+
+    def figure(self, name: str) -> Figure | None:
+        return self.core.figure(name)
+
+    def export_meta(self) -> dict[str, Any]:
+        return self.core.export_meta()
+
+    def export_sources(self) -> dict[str, Figure]:
+        return self.core.export_sources()
+
+    def status(self, text: str, ms: int = 4000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def selected_pin(self) -> int | None:
+        d = self.pins_bar.list.selected_data()
+        return None if d is None else int(d)
+
+    # ================================================================== showing the state
     def sync_panel(self, panel) -> None:
         """Show the state in one panel, with its gestures muted."""
         sync = getattr(panel, "sync", None)
         if sync is None:
             return
-        self._syncing = True
-        try:
+        with self.core.muted():
             sync(self.state)
-        finally:
-            self._syncing = False
         self._stale.discard(panel)
 
-    def _refresh(self, render: bool = True) -> None:
-        """After any state change: the visible panel, pins, undo actions, history list, render.
-        Hidden panels catch up when they are shown."""
+    def _refresh_views(self) -> None:
+        """After any state change (the core has submitted its render): the visible panel, pins, undo
+        actions, history list. Hidden panels catch up when they are shown."""
         s = self.state
-        current = self.current_panel()
         self._stale = set(self.panels)
-        self.sync_panel(current)
-        pins_key = tuple((p.id, p.label) for p in s.pins), self._extra_keys.get("pins")
+        self.sync_panel(self.current_panel())
+        pins_key = tuple((p.id, p.label) for p in s.pins), self.core.extra_keys.get("pins")
         if pins_key != self._pins_key:
             self._show_pins(s)
         self.act_undo.setEnabled(self.history.can_undo())
         self.act_redo.setEnabled(self.history.can_redo())
         self.history_list.show_history(self.history.labels(), self.history.index)
-        if render:
-            self.request_render()
         self.stateChanged.emit()
 
-    # ================================================================== rendering
-    def build_request(self) -> RenderRequest | None:
-        """The render request for the state and view on screen (stamp 0 until it is sent;
-        no generator call here)."""
-        s, m = self.state, self._model
-        if m is None:
-            return None
-        current = (Source(seed=s.seed, label=f"seed {s.seed}") if s.base_ws is None
-                   else Source(ws=s.base_ws, label=s.base_label or "latent"))
-
-        def pin_source(pid: int) -> Source:
-            p = s.pin(pid)
-            if p is None:
-                return Source(seed=0, label="missing pin")
-            return Source(seed=p.seed, label=str(p.seed)) if p.seed is not None else Source(ws=p.ws, label=p.label)
-
-        endpoints = tuple(dataclasses.replace(Source(seed=e.seed) if e.pin_id is None else pin_source(e.pin_id),
-                                              label=e.label()) for e in s.endpoints)
-        groups = tuple((g.sign, tuple(pin_source(i) for i in g.pin_ids)) for g in s.groups)
-        try:
-            rows, cols = tuple(parse_seeds(s.mix_rows, 64)), tuple(parse_seeds(s.mix_cols, 64))
-        except ValueError:
-            rows, cols = (), ()
-        view = self._view
-        return RenderRequest(
-            stamp=0, model=m, device=self._device, psi=s.psi, cutoff=s.cutoff,
-            noise_mode=s.noise_mode, view=view, current=current,
-            edits=tuple(EditOp(e.vector, e.alpha, e.start, e.stop) for e in s.edits),
-            grid_seeds=(tuple(range(s.grid_start, s.grid_start + s.grid_size))
-                        if view == "sample" and not self._dragging else ()),
-            pins=tuple(Source(ws=p.ws, label=p.label) for p in s.pins),
-            endpoints=endpoints, interp_t=s.interp_t, interp_method=s.interp_method,
-            interp_space=s.interp_space, interp_frames=s.interp_frames, interp_loop=s.interp_loop,
-            groups=groups, arith_space=s.arith_space, arith_sigma=s.arith_sigma,
-            arith_neighbours=s.arith_neighbours, arith_noise_seed=s.arith_noise_seed,
-            mix_rows=rows, mix_cols=cols, mix_layers=s.mix_layers)
-
-    def request_render(self) -> None:
-        req = self.build_request()
-        if req is not None:
-            self.render_thread.submit(dataclasses.replace(req, stamp=self._gate.next()))
+    def _show_pins(self, s: SessionState) -> None:
+        self._pins_key = tuple((p.id, p.label) for p in s.pins), self.core.extra_keys.get("pins")
+        ids = [p.id for p in s.pins]
+        labels = [p.label for p in s.pins]
+        fig = self.core.figures.get("pins")
+        selected = self.selected_pin()
+        if fig is not None and len(fig.tiles) == len(ids) and fig.meta.get("labels") == labels:
+            self.pins_bar.list.set_tiles(fig.tiles, labels, ids,
+                                         [f"pin #{i}: {lab}" for i, lab in zip(ids, labels)])
+        else:
+            self.pins_bar.list.set_placeholders(labels, ids)
+        if selected in ids:
+            self.pins_bar.list.setCurrentRow(ids.index(selected))
 
     def _on_result(self, r: RenderResult) -> None:
-        if not self._gate.accept(r.stamp):
+        changed = self.core.accept(r)
+        if changed is None:
             return
-        self._last = r
         if r.error is not None:
             self.image_view.show_error(r.error)
             self.statusBar().showMessage(r.error, 8000)
@@ -514,19 +497,13 @@ class MainWindow(QMainWindow):
             self.image_view.clear_error()
             if r.image is not None:
                 self.image_view.set_image(r.image)
-        for name, fig in r.extras.items():
-            self._figures[name] = fig
-        changed = {k for k, v in r.extra_keys.items() if self._extra_keys.get(k) != v}
-        self._extra_keys.update(r.extra_keys)
         if "pins" in changed:
             self._show_pins(self.state)
         for p in self.panels:
             hook = getattr(p, "on_result", None)
             if hook is not None:
                 hook(r)
-        if r.current_ws is not None and (self._current_ws is None or self._current_ws.shape != r.current_ws.shape
-                                         or not np.array_equal(self._current_ws, r.current_ws)):
-            self._current_ws = r.current_ws
+        if "latent" in changed:
             self.latentChanged.emit()
         self._count_frame(r)
         self.frameShown.emit(r.stamp)
@@ -537,16 +514,18 @@ class MainWindow(QMainWindow):
         self.ms_label.setText(f"render {r.render_ms:.1f} ms")
         self.fps_label.setText(f"{len(self._frame_times)} fps")
 
+    def _directions_ready(self, error: str) -> None:
+        if error:
+            self.dir_panel.status.setText(f"Could not compute the directions: {error}")
+        else:
+            self.dir_panel.refresh()
+
     def _tab_changed(self, index: int) -> None:
         panel = self.panel_at(index)
-        self._dragging = False
+        self.core.dragging = False
         if panel in self._stale:
             self.sync_panel(panel)
-        view = getattr(panel, "view", "sample")
-        if view != self._view:
-            self._view = view
-            self._gate.invalidate()
-            self.request_render()
+        self.core.set_view(getattr(panel, "view", "sample"))
 
     def set_view(self, view: str) -> None:
         """Show the panel whose view is `view` ('sample', 'interpolate', 'arithmetic', ...)."""
@@ -555,27 +534,96 @@ class MainWindow(QMainWindow):
                 self.show_panel(p)
                 return
 
-    @property
-    def view(self) -> str:
-        return self._view
-
     def set_device(self, device: str) -> None:
-        if not device or device == self._device:
-            return
-        self._device = device
-        self.settings.setValue("device", device)
-        self.dev_label.setText(device)
-        self.request_render()
+        if self.core.set_device(device):
+            self.settings.setValue("device", device)
+            self.dev_label.setText(device)
+
+    # ================================================================== work never lost
+    def _flush_autosave(self) -> None:
+        error = self.core.flush_autosave()
+        if error:
+            self.statusBar().showMessage(error, 8000)
+
+    def mark_saved(self) -> None:
+        """What is shown now is saved (or the user chose to let it go)."""
+        self.core.mark_saved()
+
+    def ask_discard(self, what: str) -> str:
+        """'save', 'discard' or 'cancel'. Tests replace this method to answer it."""
+        B = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved work",
+                          f"{what}\n\nThe pins, groups, directions and undo history of this session "
+                          "are not saved.", B.Save | B.Discard | B.Cancel, self)
+        box.setDefaultButton(B.Save)
+        box.setObjectName("discard-dialog")
+        answer = B(box.exec())
+        return {B.Save: "save", B.Discard: "discard"}.get(answer, "cancel")
+
+    def may_discard(self, what: str) -> bool:
+        """True when the work on screen may be replaced: nothing unsaved, or the user saved
+        it or chose to discard it."""
+        if not self.dirty:
+            return True
+        answer = self.ask_discard(what)
+        if answer == "save":
+            self.save_session_dialog()
+            return not self.dirty
+        return answer == "discard"
+
+    def ask_restore(self, orphan: Orphan) -> bool:
+        """Offer a session a crash left behind. Tests replace this method to answer it."""
+        B = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore the last session?",
+                          "GAN Explorer did not close normally last time. Restore the work it "
+                          f"autosaved?\n\n{orphan.summary()}", B.Yes | B.No, self)
+        box.button(B.Yes).setText("Restore")
+        box.button(B.No).setText("Discard")
+        box.setObjectName("restore-dialog")
+        return B(box.exec()) == B.Yes
+
+    def offer_recovery(self) -> bool:
+        """At start: offer what a crashed or killed window autosaved; True when restored."""
+        found = self.core.orphans()
+        if not found:
+            return False
+        newest = found[0]
+        restore = self.ask_restore(newest)
+        self.core.discard_orphans(found)   # restored into this window (its own autosave takes over), or declined
+        if not restore or newest.model is None:
+            return False
+        self.open_model(newest.model.path, then_state=newest.state, expect_sha=newest.model.sha256,
+                        ask=False, restored=True)
+        return True
 
     # ================================================================== models
-    def open_model(self, path: str, then_state: SessionState | None = None, expect_sha: str = "") -> None:
+    def open_model(self, path: str, then_state: SessionState | None = None, expect_sha: str = "",
+                   ask: bool = True, restored: bool = False) -> None:
         """Open a checkpoint in the background. On failure the loader's message is shown in a
-        dialog and the previous model stays loaded."""
+        dialog and the previous model stays loaded. Unsaved work is asked about first."""
         path = str(path)
+        if ask and not self.may_discard(f"Open {Path(path).name}?"):
+            return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.jobs.start(self._cache.get, path, name="open model",
-                        on_done=lambda m: self._model_loaded(m, then_state, expect_sha),
+                        on_done=lambda m: self._model_loaded(m, then_state, expect_sha, restored),
                         on_error=self._model_failed)
+
+    def declare_label_size(self, c_dim: int) -> None:
+        """The open DCGAN's last c_dim inputs are a one-hot label (0: none), remembered for the
+        file (models/declared.py); the model is opened again, read that way."""
+        m = self.core.model
+        if m is None:
+            return
+        from ..models.declared import remember_c_dim, with_c_dim
+        from ..models.errors import CheckpointError
+        try:
+            with_c_dim(m, c_dim)          # checks the size before it is remembered
+        except CheckpointError as e:
+            self.error_box("Could not declare the label size", str(e))
+            return
+        remember_c_dim(m.sha256, c_dim or None)
+        self.open_model(str(m.path), then_state=self.state, ask=False)
 
     def _model_failed(self, message: str) -> None:
         self.last_error = message
@@ -584,180 +632,43 @@ class MainWindow(QMainWindow):
         self.modelLoadFailed.emit(message)
         self.error_box("Could not open the model", message)
 
-    def _model_loaded(self, model: LoadedModel, then_state: SessionState | None, expect_sha: str) -> None:
+    def _model_loaded(self, model: LoadedModel, then_state: SessionState | None, expect_sha: str,
+                      restored: bool = False) -> None:
         self.last_error = ""
-        same = self._model is not None and self._model.sha256 == model.sha256
-        self._model = model
-        self._gate.invalidate()
-        self._current_ws = None
-        self._figures.clear()          # thumbnails and latents of the previous model
-        self._extra_keys.clear()
-        self._last = None
+        self.core.model_loaded(model, then_state, restored)
         self._add_recent(str(model.path))
         self._fill_picker()
         self.info.show_model(model)
         self.setWindowTitle(f"GAN Explorer — {model.name}")
         if then_state is not None:
-            self.history.reset(then_state, "opened session")
             self.set_view(then_state.view)
             if expect_sha and expect_sha != model.sha256:
                 self.error_box("The model file changed",
                                f"{model.path.name} is not the file this session was saved with (its sha256 "
                                "differs), so the images may differ.")
-        elif not same:
-            s = self.state
-            fresh = SessionState(seed=s.seed, psi=s.psi, grid_start=s.grid_start, grid_size=s.grid_size,
-                                 interp_method=s.interp_method, interp_frames=s.interp_frames,
-                                 dir_method=s.dir_method, mix_rows=s.mix_rows, mix_cols=s.mix_cols)
-            self.history.reset(fresh, f"opened {model.name}")
-        styles = bool(getattr(model.G, "has_styles", False))
+        styles = model.G.has_styles
         self.tabs.setTabVisible(self.tab_index(self.mix_panel), styles)
         if not styles and self.current_panel() is self.mix_panel:
             self.show_panel(self.sample_panel)
-        for p in self.panels:
-            hook = getattr(p, "on_model", None)
-            if hook is not None:
-                hook(model)
-        self.statusBar().showMessage(f"Opened {model.path.name}", 5000)
-        self._refresh()
+        with self.core.muted():     # ranges adapting to the model are not gestures (no "cutoff 1" step)
+            for p in self.panels:
+                hook = getattr(p, "on_model", None)
+                if hook is not None:
+                    hook(model)
+        if model.warnings:   # e.g. NaN weights: the model opens, but the user is told why images break
+            self.statusBar().showMessage(" ".join(model.warnings), 20000)
+        else:
+            self.statusBar().showMessage(f"Opened {model.path.name}", 5000)
+        self.core.refresh()
         self.modelChanged.emit(model)
         # The model, torch, Qt and pyqtgraph are long-lived: move them out of the collector's
         # sight, or every full collection walks them all (240 ms on the GUI thread, measured
-        # with bench/ui_latency.py). The young generations are swept first.
-        gc.collect(1)
+        # with bench/ui_latency.py). Unfreeze and sweep everything first: what the previous
+        # model and its history left as cyclic garbage must not be frozen forever (the soak
+        # test saw memory grow with every model switch).
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
-
-    def current_model(self) -> LoadedModel | None:
-        return self._model
-
-    def current_ws(self) -> np.ndarray | None:
-        return None if self._current_ws is None else np.array(self._current_ws, copy=True)
-
-    def set_ws(self, ws: np.ndarray, label: str) -> None:
-        m = self._model
-        if m is None:
-            raise ValueError("no model is open")
-        ws = np.asarray(ws, np.float32)
-        if ws.shape[-2:] != (m.G.num_ws, m.G.w_dim) or ws.size != m.G.num_ws * m.G.w_dim:
-            raise ValueError(f"ws must be [1, {m.G.num_ws}, {m.G.w_dim}], got {list(ws.shape)}")
-        self.change(label, None, base_ws=ws.reshape(1, m.G.num_ws, m.G.w_dim), base_label=label, edits=())
-
-    def bake_edits(self) -> None:
-        if self._current_ws is not None and self.state.edits:
-            self.set_ws(self._current_ws, "bake direction edits")
-
-    # ================================================================== pins
-    def pins_figure(self) -> Figure | None:
-        return self._figures.get("pins") if self.state.pins else None
-
-    def selected_pin(self) -> int | None:
-        d = self.pins_bar.list.selected_data()
-        return None if d is None else int(d)
-
-    def _show_pins(self, s: SessionState) -> None:
-        self._pins_key = tuple((p.id, p.label) for p in s.pins), self._extra_keys.get("pins")
-        ids = [p.id for p in s.pins]
-        labels = [p.label for p in s.pins]
-        fig = self._figures.get("pins")
-        selected = self.selected_pin()
-        if fig is not None and len(fig.tiles) == len(ids) and fig.meta.get("labels") == labels:
-            self.pins_bar.list.set_tiles(fig.tiles, labels, ids,
-                                         [f"pin #{i}: {lab}" for i, lab in zip(ids, labels)])
-        else:
-            self.pins_bar.list.set_placeholders(labels, ids)
-        if selected in ids:
-            self.pins_bar.list.setCurrentRow(ids.index(selected))
-
-    def pin_current(self) -> None:
-        if self._current_ws is None:
-            return
-        s = self.state
-        plain = s.base_ws is None and not s.edits
-        label = f"seed {s.seed}" if plain else (s.base_label or f"seed {s.seed}") + (" edited" if s.edits else "")
-        self.change(f"pin {label}", None, **_pin_fields(s, self._current_ws, label, s.seed if plain else None))
-
-    def pin_seed(self, seed: int) -> None:
-        """Pin a seed of the browse grid (its latent as rendered there)."""
-        fig = self._figures.get("grid")
-        seeds = fig.meta.get("seeds", []) if fig is not None else []
-        if seed in seeds:
-            s = self.state
-            self.change(f"pin seed {seed}", None,
-                        **_pin_fields(s, fig.ws[seeds.index(seed)], f"seed {seed}", seed))
-
-    def pin_arithmetic_result(self) -> None:
-        r = self._last
-        if r is None or "arith_result" not in r.data:
-            self.statusBar().showMessage("No arithmetic result on screen yet.", 4000)
-            return
-        self.change("pin arithmetic result", None, **_pin_fields(self.state, r.data["arith_result"], "A−B+C"))
-
-    def save_arithmetic_direction(self, name: str) -> None:
-        r = self._last
-        if r is None or "arith_result" not in r.data:
-            self.statusBar().showMessage("No arithmetic result on screen yet.", 4000)
-            return
-        name = name.strip() or f"direction {len(self.state.saved_directions) + 1}"
-        diff = (r.data["arith_result"][0] - r.data["arith_means"][-1]).mean(axis=0)   # [w_dim]
-        scale = float(np.linalg.norm(diff))
-        if scale == 0:
-            self.statusBar().showMessage("The result equals the last group's mean: no direction to save.", 4000)
-            return
-        saved = tuple(d for d in self.state.saved_directions if d.name != name)
-        d = SavedDirection(name, (diff / scale).astype(np.float32), scale)
-        self.change(f"save direction {name}", None, saved_directions=saved + (d,))
-        self.statusBar().showMessage(f"Saved direction “{name}”: see Directions ▸ Saved directions.", 5000)
-
-    def show_pin(self, pin_id) -> None:
-        p = None if pin_id is None else self.state.pin(int(pin_id))
-        if p is None:
-            return
-        if p.seed is not None and p.psi == self.state.psi:
-            self.change(f"show pin #{p.id}", None, seed=p.seed, base_ws=None, base_label="", edits=())
-        else:
-            self.change(f"show pin #{p.id}", None, base_ws=p.ws, base_label=f"pin #{p.id}", edits=())
-
-    def remove_pin(self, pin_id) -> None:
-        if pin_id is not None and self.state.pin(int(pin_id)) is not None:
-            self.apply(self.state.remove_pin(int(pin_id)), f"remove pin #{pin_id}")
-
-    def _clear_pins(self) -> None:
-        if self.state.pins:
-            self.change("clear pins", None, pins=(), groups=tuple(Group(g.sign) for g in self.state.groups),
-                        endpoints=tuple(e for e in self.state.endpoints if e.pin_id is None))
-
-    # ================================================================== directions
-    def direction_set(self, method: str, k: int = 10) -> Directions | None:
-        """The direction set for the open model, or None while it is computed in the background."""
-        m = self._model
-        if m is None:
-            return None
-        if method == "saved":
-            saved = self.state.saved_directions
-            key = tuple(id(d) for d in saved)
-            if self._saved_dirs is None or self._saved_dirs[0] != key:
-                vecs = np.stack([d.vector for d in saved]) if saved else np.zeros((0, m.G.w_dim), np.float32)
-                self._saved_dirs = (key, Directions("saved", vecs, np.array([d.scale for d in saved], np.float32),
-                                                    [d.name for d in saved]))
-            return self._saved_dirs[1]
-        key = (id(m), method, int(k))
-        if key in self._directions:
-            return self._directions[key]
-        if key not in self._pending_dirs:
-            self._pending_dirs.add(key)
-
-            def done(d: Directions, key=key) -> None:
-                self._pending_dirs.discard(key)
-                self._directions[key] = d
-                self.dir_panel.refresh()
-
-            def failed(msg: str, key=key) -> None:
-                self._pending_dirs.discard(key)
-                self.dir_panel.status.setText(f"Could not compute the directions: {msg}")
-
-            self.jobs.start(compute_directions, m.G, method, int(k), name="directions",
-                            on_done=done, on_error=failed)
-        return None
 
     # ================================================================== files
     def open_model_dialog(self) -> None:
@@ -781,7 +692,8 @@ class MainWindow(QMainWindow):
     def _fill_picker(self) -> None:
         self.picker.blockSignals(True)
         self.picker.clear()
-        current = str(self._model.path.resolve()) if self._model is not None else None
+        m = self.core.model
+        current = str(m.path.resolve()) if m is not None else None
         seen: set[str] = set()
 
         def add(label: str, path: Path | str, tip: str) -> None:
@@ -817,14 +729,15 @@ class MainWindow(QMainWindow):
 
     def _picker_activated(self, index: int) -> None:
         data = self.picker.itemData(index)
+        m = self.core.model
         if data == "__open__":
             self._fill_picker()
             self.open_model_dialog()
-        elif data and (self._model is None or str(self._model.path.resolve()) != data):
+        elif data and (m is None or str(m.path.resolve()) != data):
             self.open_model(data)
 
     def save_session_dialog(self) -> None:
-        if self._model is None:
+        if self.core.model is None:
             self.error_box("Nothing to save", "Open a model first.")
             return
         start = str(Path(str(self.settings.value("last_dir", str(Path.home())))) / f"session{SESSION_SUFFIX}")
@@ -832,15 +745,14 @@ class MainWindow(QMainWindow):
         if path:
             self.save_session(path)
 
-    def save_session(self, path: str) -> None:
-        m = self._model
+    def save_session(self, path: str) -> bool:
         try:
-            save_session(path, None if m is None else ModelRef(str(m.path), m.sha256),
-                         self.state.replace(view=self._view))
+            self.core.save_session(path)
         except OSError as e:
             self.error_box("Could not save the session", f"{path}: {e.strerror or e}")
-            return
+            return False
         self.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
+        return True
 
     def open_session_dialog(self) -> None:
         start = str(self.settings.value("last_dir", str(Path.home())))
@@ -849,23 +761,23 @@ class MainWindow(QMainWindow):
             self.open_session(path)
 
     def open_session(self, path: str) -> None:
+        if not self.may_discard(f"Open the session {Path(path).name}?"):
+            return
         try:
-            ref, state = load_session(path)
+            ref, state = self.core.read_session(path)
         except SessionError as e:
             self.error_box("Could not open the session", str(e))
             return
-        if ref is None:
-            self.error_box("Could not open the session", f"{Path(path).name} names no model.")
-            return
-        if self._model is not None and self._model.sha256 == ref.sha256:
-            self.history.reset(state, "opened session")
+        m = self.core.model
+        if m is not None and m.sha256 == ref.sha256:
+            self.core.reset_to(state, "opened session")
             self.set_view(state.view)
-            self._refresh()
+            self.core.refresh()
         else:
-            self.open_model(ref.path, then_state=state, expect_sha=ref.sha256)
+            self.open_model(ref.path, then_state=state, expect_sha=ref.sha256, ask=False)
 
     def save_latent_dialog(self) -> None:
-        if self._current_ws is None:
+        if self.current_ws() is None:
             self.error_box("No latent yet", "Open a model and wait for the first image.")
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save latent", "latent.npy", "NumPy array (*.npy)")
@@ -889,35 +801,16 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setImage(to_qimage(img))
             self.statusBar().showMessage("Image copied to the clipboard", 3000)
 
-    def export_meta(self) -> dict[str, Any]:
-        m = self._model
-        base = {"app": "ganexplorer", "noise_mode": self.state.noise_mode, "view": self._view}
-        if m is not None:
-            base.update(checkpoint=m.path.name, checkpoint_sha256=m.sha256, format=m.format)
-        return base
-
-    def export_sources(self) -> dict[str, Figure]:
-        """The figures an export can take: the current view and each panel's thumbnails."""
-        out: dict[str, Figure] = {}
-        if self._last is not None and self._last.figure is not None and self._last.error is None:
-            out["Current view"] = self._last.figure
-        names = {"pins": "Pins", "grid": "Browse grid", "strip": "Interpolation strip"}
-        for key, title in names.items():
-            fig = self._figures.get(key)
-            if fig is not None and (key != "pins" or self.state.pins):
-                out[title] = fig
-        return out
-
     def export_dialog(self) -> None:
         from .dialogs.export_dialog import ExportDialog
-        dlg = ExportDialog(self)
+        dlg = ExportDialog(self, parent=self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.open()
         self._export_dialog = dlg
 
     def export_strip(self, path: str) -> None:
         """The interpolation strip as a PNG strip, a GIF or an MP4 (in the background)."""
-        fig = self._figures.get("strip")
+        fig = self.core.figure("strip")
         if fig is None:
             self.error_box("Nothing to export", "Show the Interpolate panel first.")
             return
@@ -928,14 +821,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================== misc
     def train_wizard(self) -> None:
-        if self._train_module is None:
-            return
-        try:
-            wiz = self._train_module.TrainWizard(self)
-            wiz.openCheckpointRequested.connect(self.open_model)
-        except Exception as e:   # a broken wizard must not close the explorer
-            self.error_box("The training wizard could not start", f"{type(e).__name__}: {e}")
-            return
+        wiz = TrainWizard(self)
+        wiz.openCheckpointRequested.connect(self.open_model)
         self._wizard = wiz
         wiz.show()
 
@@ -972,20 +859,26 @@ class MainWindow(QMainWindow):
             self.open_model(files[0])
 
     def closeEvent(self, e) -> None:
+        if not self.may_discard("Close GAN Explorer?"):
+            e.ignore()
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.jobs.cancel_all()
-        self.render_thread.stop()
+        self.shutdown()
+        self.autosave.finish()         # a clean exit: nothing to recover next time
         super().closeEvent(e)
 
     def shutdown(self) -> None:
-        """Stop the render thread (tests and benches call this; closing the window does it too)."""
-        self.render_thread.stop()
-
-
-def _pin_fields(s: SessionState, ws: np.ndarray, label: str, seed: int | None = None) -> dict[str, Any]:
-    new = s.add_pin(ws, label, seed, s.psi)
-    return {"pins": new.pins, "next_pin_id": new.next_pin_id}
+        """Stop the render thread without waiting on a render still running (tests and
+        benches call this; closing the window does it too)."""
+        self._autosave_timer.stop()
+        from PySide6.QtWidgets import QApplication
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._wheel_guard)
+        if not self.render_thread.stop(timeout=2.0):
+            self.statusBar().showMessage("A render was still running; it is abandoned.", 2000)
 
 
 def _write_strip(fig: Figure, path: str, meta: dict) -> str:
@@ -998,4 +891,3 @@ def _write_strip(fig: Figure, path: str, meta: dict) -> str:
         from ..export.animation import save_animation
         save_animation(fig.tiles, p, fps=24, loop=True)
     return p.name
-

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..fit import build_checked
 from ..loaded import LoadedModel
 from . import torch_file
 
@@ -69,14 +70,12 @@ def build(gan: dict, cfg: dict):
     """-> (LucidrainsGenerator with the EMA weights, notes)."""
     from ..lucidrains_stylegan2 import LucidrainsGenerator
     sd = {k: v for k, v in gan.items() if isinstance(k, str) and (k.startswith("SE.") or k.startswith("GE."))}
-    if any(k.startswith("GE.attns.") for k in sd) or cfg.get("attn_layers"):
-        raise CheckpointError("this lucidrains model uses attention layers (attn_layers), "
-                              "which GAN Explorer does not implement.")
     n_blocks = 0
     while f"GE.blocks.{n_blocks}.conv1.weight" in sd:
         n_blocks += 1
     if n_blocks < 2:
         raise CheckpointError("no generator blocks (GE.blocks.{i}.conv1.weight) found.")
+    attn_layers, attn_inner = _attention_layout(sd, n_blocks, cfg)
     depth = 0
     while f"SE.net.{2 * depth}.weight" in sd:
         depth += 1
@@ -95,31 +94,53 @@ def build(gan: dict, cfg: dict):
     lr_mlp = cfg.get("lr_mlp", DEFAULT_LR_MLP)
     if not isinstance(lr_mlp, (int, float)) or not math.isfinite(lr_mlp) or lr_mlp <= 0:
         raise CheckpointError(f"the config's lr_mlp {lr_mlp!r} is not a positive number.")
-    G = LucidrainsGenerator(image_size=image_size, latent_dim=latent_dim,
-                            network_capacity=int(cfg.get("network_capacity", 16)),
-                            style_depth=depth, lr_mlp=float(lr_mlp),
-                            no_const="GE.to_initial_block.weight" in sd,
-                            initial_conv="GE.initial_conv.weight" in sd,
-                            rgb_blur="GE.blocks.0.to_rgb.upsample.1.f" in sd,
-                            channels=channels)
-    state = G.state_dict()
-    for k, v in sd.items():
-        if k not in state:
-            raise CheckpointError(f"unexpected tensor {k} for a lucidrains generator.")
-        if state[k].shape != v.shape:
-            raise CheckpointError(f"{k} has shape {list(v.shape)}, expected {list(state[k].shape)}.")
-        state[k] = v.float()
-    missing = [k for k in state if k not in sd and k not in ("w_avg", "noise_const")]
-    if missing:
-        raise CheckpointError(f"the checkpoint lacks {missing[:5]}.")
-    G.load_state_dict(state, strict=True)
+    kwargs = dict(image_size=image_size, latent_dim=latent_dim,
+                  network_capacity=int(cfg.get("network_capacity", 16)),
+                  style_depth=depth, lr_mlp=float(lr_mlp),
+                  no_const="GE.to_initial_block.weight" in sd,
+                  initial_conv="GE.initial_conv.weight" in sd,
+                  rgb_blur="GE.blocks.0.to_rgb.upsample.1.f" in sd,
+                  channels=channels, attn_layers=attn_layers, attn_inner_dim=attn_inner)
+    # Shapes checked on the meta device first (the shared fit helper); w_avg and the const
+    # noise image are ours, not in their files.
+    G = build_checked(lambda: LucidrainsGenerator(**kwargs), {k: v.float() for k, v in sd.items()},
+                      "the lucidrains generator", optional=("w_avg", "noise_const"))
     G.w_avg.copy_(G.estimate_w_avg(W_AVG_SAMPLES, W_AVG_SEED))
     notes = {"truncation_center": f"mean w of {W_AVG_SAMPLES} z ~ N(0, I) (RandomState({W_AVG_SEED})); "
                                   "lucidrains stores none",
              "lr_mlp": float(lr_mlp) if "lr_mlp" in cfg else
              f"{DEFAULT_LR_MLP} (not in the config: their command line's default assumed)",
              "noise": "'const' uses a stored uniform noise image (seed 0); lucidrains always draws fresh noise"}
+    if attn_layers:
+        notes["attention"] = (f"linear attention before layer(s) {attn_layers} (their numbering), "
+                              f"width {attn_inner} as 8 heads (their default; the file cannot say)")
     return G, notes
+
+
+def _attention_layout(sd: dict, n_blocks: int, cfg: dict) -> tuple[list[int], int]:
+    """(attn_layers in their numbering, attention width) from the GE.attns.{i}.* keys.
+
+    Block i carries attention when `GE.attns.{i}.0.fn.fn.to_q.weight` exists (their current
+    layout: residual PreNorm(LinearAttention) + residual PreNorm(1x1 MLP)). Early versions
+    used another attention module (Rezero around ImageLinearAttention, keys `...0.fn.g`)."""
+    blocks = sorted({int(m.group(1)) for k in sd if (m := re.match(r"GE\.attns\.(\d+)\.", k))})
+    if any(f"GE.attns.{i}.0.fn.g" in sd for i in blocks):
+        raise CheckpointError("this lucidrains model uses the attention of their early versions "
+                              "(Rezero around linear_attention_transformer's ImageLinearAttention), "
+                              "which GAN Explorer does not implement; only their current layout is read.")
+    missing = [i for i in blocks if f"GE.attns.{i}.0.fn.fn.to_q.weight" not in sd]
+    if missing or any(i >= n_blocks for i in blocks):
+        raise CheckpointError(f"the attention tensors of block(s) {missing or blocks} are not in the "
+                              "layout of lucidrains' attention (GE.attns.{i}.0.fn.fn.to_q.weight).")
+    layers = [n_blocks - i for i in blocks]          # their numbering: the last block is 1
+    declared = cfg.get("attn_layers")
+    if isinstance(declared, list):   # their code ignores numbers beyond the block count
+        declared = sorted(n for n in declared if isinstance(n, int) and 1 <= n <= n_blocks)
+    if declared and declared != sorted(layers):
+        raise CheckpointError(f"the config says attn_layers {declared} but the weights hold attention "
+                              f"at layer(s) {sorted(layers)}.")
+    inner = int(_t(sd, f"GE.attns.{blocks[0]}.0.fn.fn.to_q.weight").shape[0]) if blocks else 512
+    return sorted(layers), inner
 
 
 def read(path: Path, sha256: str) -> LoadedModel:

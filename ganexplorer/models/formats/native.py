@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checkpoint import is_native, load_checkpoint
+from ..checkpoint import is_safetensors, load_checkpoint
 from ..loaded import LoadedModel
 
 ID = "native"
@@ -11,7 +11,7 @@ LABEL = "GAN Explorer checkpoint (safetensors)"
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    return is_native(head)
+    return is_safetensors(head)   # damaged or foreign safetensors get a named message
 
 
 def read(path: Path, sha256: str) -> LoadedModel:

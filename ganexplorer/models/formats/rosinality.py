@@ -30,7 +30,10 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..fit import check_fit, load_state, probe
+from ..limits import check_declared
 from ..loaded import LoadedModel
+from ..tensor_checks import stored_bytes
 from . import torch_file
 
 ID = "rosinality"
@@ -78,11 +81,17 @@ def convert(sd: dict, latent_avg: torch.Tensor | None, lr_mlp: float = 0.01):
     img_resolution = 4 * 2 ** n_up
     channels = [const.shape[1]] + [_t(sd, f"convs.{2 * k}.conv.weight").shape[1] for k in range(n_up)]
     img_channels = _t(sd, "to_rgb1.conv.weight").shape[1]
-    G = StyleGAN2Generator(z_dim=w_dim, c_dim=0, w_dim=w_dim, img_resolution=img_resolution,
-                           img_channels=img_channels,
-                           mapping_kwargs=dict(num_layers=n_mlp, lr_multiplier=lr_mlp),
-                           synthesis_kwargs=dict(channels=[int(c) for c in channels],
-                                                 architecture="skip", conv_clamp=None, num_fp16_res=0))
+    kwargs = dict(z_dim=int(w_dim), c_dim=0, w_dim=int(w_dim), img_resolution=img_resolution,
+                  img_channels=int(img_channels),
+                  mapping_kwargs=dict(num_layers=n_mlp, lr_multiplier=lr_mlp),
+                  synthesis_kwargs=dict(channels=[int(c) for c in channels],
+                                        architecture="skip", conv_clamp=None, num_fp16_res=0))
+    check_declared(kwargs, "the rosinality generator")
+
+    def factory() -> StyleGAN2Generator:
+        return StyleGAN2Generator(**kwargs)
+
+    G = probe(factory, "the rosinality generator")   # shapes only (meta); built for real below
     out: dict[str, torch.Tensor] = {}
     for i in range(n_mlp):
         out[f"mapping.fc{i}.weight"] = _t(sd, f"style.{i + 1}.weight")
@@ -129,8 +138,8 @@ def convert(sd: dict, latent_avg: torch.Tensor | None, lr_mlp: float = 0.01):
         if key not in mine:
             raise CheckpointError(f"internal mapping error: {key}")
         if mine[key].shape != value.shape:
-            raise CheckpointError(f"{key} would get shape {list(value.shape)}, expected {list(mine[key].shape)}; "
-                                  "the rosinality generator has an unexpected layout.")
+            raise CheckpointError(f"layer {key} has shape {list(value.shape)} in the file but the "
+                                  f"architecture needs {list(mine[key].shape)}.")
     if latent_avg is not None:
         latent_avg = latent_avg.float().reshape(-1)
         if latent_avg.shape[0] != w_dim:
@@ -138,9 +147,11 @@ def convert(sd: dict, latent_avg: torch.Tensor | None, lr_mlp: float = 0.01):
         out["mapping.w_avg"] = latent_avg
     else:
         out["mapping.w_avg"] = torch.zeros(w_dim)
-    full = G.state_dict()   # filters the file does not carry keep their defaults
-    full.update(out)
-    G.load_state_dict(full, strict=True)
+    # Filters the file does not carry keep the network's defaults (optional keys).
+    optional = [k for k in mine if k not in out]
+    check_fit(G, {k: v.shape for k, v in out.items()}, stored_bytes(sd[k] for k in sd
+              if isinstance(sd[k], torch.Tensor)), "the rosinality generator", optional)
+    G = load_state(factory(), out, "the rosinality generator", optional)
     note = "latent_avg stored in the file"
     if latent_avg is None:
         G.mapping_network.w_avg.copy_(G.estimate_w_avg(LATENT_AVG_SAMPLES, LATENT_AVG_SEED))

@@ -5,11 +5,20 @@ NVIDIA's loader re-executes the Python source embedded in every network object
 mapped to an inert function that only builds plain data: dicts, lists, tensors, numbers.
 Any other global (os.system, builtins.eval, a class from the file's own source, ...) is
 refused with a CheckpointError that names it.
+
+The allowed globals themselves are shared by the whole process, so the unpickler never
+lets the file change them: BUILD (setting state) works only on objects it created of the
+few kinds that need it (NumPy dtypes and arrays), NEWOBJ only makes our dicts, and items
+are added only to containers. We use pickle's pure-Python machine, whose opcodes can be
+overridden one by one (the C one cannot); network pickles have few, large opcodes, so it
+is not noticeably slower. The resulting tree is checked (`untrusted.check_tree`) before
+anything walks it: no loops, and a bounded size even counting shared references.
 """
 from __future__ import annotations
 
 import collections
 import io
+import math
 import pickle
 import re
 from typing import Any
@@ -18,8 +27,13 @@ import numpy as np
 import torch
 
 from ..errors import CheckpointError
+from ..limits import MAX_TREE_DEPTH, check_declared
+from ..pickle_scan import scan_bytes
+from ..tensor_checks import check_view
+from ..untrusted import brief, check_tree
 
-MAX_DEPTH = 200   # nesting of persistent objects we are willing to walk
+MAX_DEPTH = MAX_TREE_DEPTH   # nesting of objects we are willing to walk
+
 
 
 class EasyDict(dict):
@@ -52,25 +66,41 @@ def _load_from_bytes(b: Any):
     """Tensor storages are nested legacy torch.save streams: load them with weights_only."""
     if not isinstance(b, (bytes, bytearray)):
         raise CheckpointError("a tensor storage in this pickle is not a byte string.")
+    if bytes(b[:2]) == b"PK":
+        # A zip here could be a decompression bomb; real network pickles nest only legacy streams.
+        raise CheckpointError("refused to load: a tensor storage inside the pickle is not a plain "
+                              "torch storage stream.")
+    scan_bytes(bytes(b), "a tensor storage inside the pickle", pickles=5)
     try:
-        return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
+        storage = torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as e:   # torch's own allow-list refused something inside
         m = re.search(r"GLOBAL ([\w.]+)", str(e))
         what = f"the Python global '{m.group(1)}'" if m else "something that is not tensor data"
         raise CheckpointError(f"refused to load: a tensor storage inside the pickle asks for {what}; "
                               "nothing from it was run.") from None
-    except (RuntimeError, EOFError, ValueError, KeyError, TypeError, OverflowError, MemoryError) as e:
+    except (RuntimeError, EOFError, ValueError, KeyError, TypeError, OverflowError, MemoryError,
+            AttributeError, IndexError, AssertionError) as e:
+        from ..messages import shorten
         raise CheckpointError(f"a tensor storage inside the pickle is damaged ({type(e).__name__}: "
-                              f"{' '.join(str(e).split())[:200]}).") from None
+                              f"{shorten(str(e).splitlines()[0] if str(e).strip() else '', 160)}).") from None
+    if not isinstance(storage, torch.TypedStorage) or storage._untyped_storage.nbytes() > len(b):
+        raise CheckpointError("refused to load: a tensor storage inside the pickle holds something "
+                              "other than its own bytes.")
+    return storage
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
                        backward_hooks=None, metadata=None) -> torch.Tensor:
-    if not isinstance(storage, (torch.TypedStorage, torch.UntypedStorage)):
+    if not isinstance(storage, torch.TypedStorage):
         raise CheckpointError("a tensor in this pickle does not point at a storage.")
     if not (isinstance(storage_offset, int) and isinstance(size, tuple) and isinstance(stride, tuple)
             and all(isinstance(v, int) for v in size + stride) and len(size) == len(stride)):
         raise CheckpointError("a tensor in this pickle has a malformed shape or stride.")
+    # Stride 0 or overlapping views would let a few bytes pose as a huge tensor.
+    # (TypedStorage's public methods warn that it is deprecated; torch._utils reads it so too.)
+    check_view(storage._untyped_storage.nbytes(), torch._utils._element_size(storage.dtype),
+               storage_offset, size, stride,
+               f"of shape {list(size)} in this pickle")
     return torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, False,
                                            collections.OrderedDict())
 
@@ -124,7 +154,7 @@ class _NdarrayStub:
             raise CheckpointError("a NumPy array in this pickle is not plain numeric data.")
         if not isinstance(shape, tuple) or not all(isinstance(s, int) and s >= 0 for s in shape):
             raise CheckpointError("a NumPy array in this pickle has a malformed shape.")
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        count = math.prod(shape)   # exact: numpy's int64 product could wrap around to match
         if count * dtype.dtype.itemsize != len(raw):
             raise CheckpointError("a NumPy array in this pickle has the wrong number of bytes.")
         a = np.frombuffer(bytes(raw), dtype=dtype.dtype).copy()
@@ -163,17 +193,30 @@ ALLOWED: dict[tuple[str, str], Any] = {
 }
 
 
-class TensorFlowPickle(CheckpointError):
+class TensorFlowPickleError(CheckpointError):
     """The pickle is from the TensorFlow StyleGAN/StyleGAN2 code (dnnlib.tflib)."""
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+_BUILDABLE = (_Dtype, _NdarrayStub)        # kinds whose state BUILD may set (on instances only)
+_NEWOBJ_OK = (EasyDict, collections.OrderedDict)
+
+
+def _refuse(what: str) -> CheckpointError:
+    return CheckpointError(f"refused to load: the pickle {what}, which network pickles never do; "
+                           "nothing from it was run.")
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """pickle's Python unpickler with an allow-list of globals and guarded state opcodes."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def find_class(self, module: str, name: str):
         key = (module, name)
         if key in ALLOWED:
             return ALLOWED[key]
         if module.startswith("dnnlib.tflib"):
-            raise TensorFlowPickle(
+            raise TensorFlowPickleError(
                 "this is a TensorFlow-era StyleGAN pickle (dnnlib.tflib.Network); GAN Explorer "
                 "reads only PyTorch networks. Convert it first with NVIDIA's stylegan2-ada-pytorch "
                 "`legacy.py` (python legacy.py --source=IN.pkl --dest=OUT.pkl), then open OUT.pkl.")
@@ -186,11 +229,120 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise CheckpointError("refused to load: the pickle uses persistent references, "
                               "which plain network pickles do not contain.")
 
+    # BUILD: setting an object's state. Never on a class or function (the allow-listed globals
+    # are the process's own: EasyDict.items = None would break every later load).
+    def load_build(self):
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if type(inst) in _BUILDABLE:
+            inst.__setstate__(state)
+        elif type(inst) in _NEWOBJ_OK and not state:
+            pass   # an empty state changes nothing
+        else:
+            raise _refuse(f"sets the state of {_kind(inst)}")
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if cls not in _NEWOBJ_OK or args:
+            raise _refuse(f"creates {_kind(cls)} through NEWOBJ")
+        self.append(cls.__new__(cls))
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self):
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if cls not in _NEWOBJ_OK or args or kwargs:
+            raise _refuse(f"creates {_kind(cls)} through NEWOBJ_EX")
+        self.append(cls.__new__(cls))
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
+    def _no_instances(self):
+        raise _refuse("builds a class instance with INST/OBJ")
+    dispatch[pickle.INST[0]] = _no_instances
+    dispatch[pickle.OBJ[0]] = _no_instances
+
+    # Items go only into containers the pickle built, never into a class or function.
+    def load_append(self):
+        value = self.stack.pop()
+        _container(self.stack[-1], list).append(value)
+    dispatch[pickle.APPEND[0]] = load_append
+
+    def load_appends(self):
+        items = self.pop_mark()
+        _container(self.stack[-1], list).extend(items)
+    dispatch[pickle.APPENDS[0]] = load_appends
+
+    def load_setitem(self):
+        value = self.stack.pop()
+        key = self.stack.pop()
+        _container(self.stack[-1], dict)[key] = value
+    dispatch[pickle.SETITEM[0]] = load_setitem
+
+    def load_setitems(self):
+        items = self.pop_mark()
+        target = _container(self.stack[-1], dict)
+        for i in range(0, len(items), 2):
+            target[items[i]] = items[i + 1]
+    dispatch[pickle.SETITEMS[0]] = load_setitems
+
+    def load_additems(self):
+        items = self.pop_mark()
+        _container(self.stack[-1], set).update(items)
+    dispatch[pickle.ADDITEMS[0]] = load_additems
+
+
+def _kind(obj: Any) -> str:
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}"
+    if callable(obj):
+        return f"the function {getattr(obj, '__name__', type(obj).__name__)}"
+    return f"a {type(obj).__name__}"
+
+
+def _container(obj: Any, kind: type) -> Any:
+    if not isinstance(obj, kind) or isinstance(obj, type):
+        raise _refuse(f"adds items to {_kind(obj)}")
+    return obj
+
 
 def safe_loads(data: bytes) -> Any:
     """Unpickle `data` with the allow-list; NumPy array stubs become arrays."""
+    scan_bytes(data, "this pickle")   # before unpickling: hashing a shared tuple could hang it
     obj = RestrictedUnpickler(io.BytesIO(data)).load()
-    return _finish(obj, 0, {})
+    check_tree(obj, "this pickle")
+    obj = _finish(obj, 0, {})
+    _check_network_settings(obj)
+    return obj
+
+
+# Plain attributes a persistent network object records about its own size.
+_SIZE_ATTRS = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "num_ws")
+
+
+def _check_network_settings(root: Any) -> None:
+    """Every persistent object's constructor arguments and size attributes within `limits`,
+    whichever reader builds a network from them, before anything is built."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, PersistentObject):
+            what = f"the pickled {brief(obj.class_name, 60, quote=False)}"
+            st = obj.state
+            check_declared({"args": st.get("_init_args"), **(st.get("_init_kwargs") or {})}
+                           if isinstance(st.get("_init_kwargs") or {}, dict) else {}, what)
+            check_declared({k: st[k] for k in _SIZE_ATTRS if isinstance(st.get(k), int)}, what)
+            stack.append(st)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
 
 
 def _finish(obj: Any, depth: int, seen: dict[int, tuple[Any, Any]]) -> Any:

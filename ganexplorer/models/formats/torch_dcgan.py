@@ -20,6 +20,8 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..fit import build_checked
+from ..limits import check_declared
 from ..loaded import LoadedModel
 from . import torch_file
 
@@ -122,9 +124,9 @@ def infer(sd: dict) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
 def build(sd: dict):
     from ..dcgan import DCGANGenerator
     kwargs, out = infer(sd)
-    G = DCGANGenerator(**kwargs)
-    G.load_state_dict(out, strict=True)
-    return G
+    check_declared(kwargs, "the DCGAN generator")
+    # Shapes compared on the meta device before the network is allocated.
+    return build_checked(lambda: DCGANGenerator(**kwargs), out, "the DCGAN generator")
 
 
 def read(path: Path, sha256: str) -> LoadedModel:

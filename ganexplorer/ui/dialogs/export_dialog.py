@@ -5,19 +5,16 @@ save the current latent as .npy."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout)
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...export.metadata import save_image
 from ...render.figures import Figure, export_meta
+from ..context import ExportContext
 from ..widgets.common import to_qimage
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WebP": ".webp"}
 
@@ -36,11 +33,11 @@ class ExportDialog(QDialog):
     exported = Signal(str)        # the path written
     exportFailed = Signal(str)
 
-    def __init__(self, window: "MainWindow"):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: ExportContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
         self.setWindowTitle("Export")
-        self.sources = window.export_sources()
+        self.sources = ctx.export_sources()
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.source = QComboBox()
@@ -88,14 +85,14 @@ class ExportDialog(QDialog):
         close.setToolTip("Close this dialog")
         lay.addWidget(buttons)
 
-        folder = Path(str(window.settings.value("export_dir", str(Path.home()))))
+        folder = Path(str(ctx.settings.value("export_dir", str(Path.home()))))
         self.path.setText(str(folder / "ganexplorer.png"))
         self.format.currentTextChanged.connect(self._format_changed)
         self.source.currentTextChanged.connect(self._describe)
         browse.clicked.connect(self._browse)
         self.save_btn.clicked.connect(self.save)
         self.copy_btn.clicked.connect(self.copy)
-        self.npy_btn.clicked.connect(window.save_latent_dialog)
+        self.npy_btn.clicked.connect(ctx.save_latent_dialog)
         close.clicked.connect(self.reject)
         self.save_btn.setEnabled(bool(self.sources))
         self.copy_btn.setEnabled(bool(self.sources))
@@ -132,15 +129,15 @@ class ExportDialog(QDialog):
         if Path(path).suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
             path = str(Path(path).with_suffix(FORMATS[self.format.currentText()]))
         padding, labels, tile = self.options()
-        self.window.settings.setValue("export_dir", str(Path(path).parent))
+        self.ctx.settings.setValue("export_dir", str(Path(path).parent))
         self.save_btn.setEnabled(False)
-        self.window.jobs.start(write_figure, fig, path, self.window.export_meta(), padding, labels, tile,
+        self.ctx.jobs.start(write_figure, fig, path, self.ctx.export_meta(), padding, labels, tile,
                                name="export", on_done=self._done, on_error=self._failed)
 
     def _done(self, path: str) -> None:
         self.save_btn.setEnabled(True)
         self.info.setText(f"Wrote {path}")
-        self.window.statusBar().showMessage(f"Exported {path}", 5000)
+        self.ctx.status(f"Exported {path}", 5000)
         self.exported.emit(path)
 
     def _failed(self, message: str) -> None:

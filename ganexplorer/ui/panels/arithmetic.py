@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 from ...session.state import Group, SessionState
 from ..widgets.common import FloatSlider
 from ..widgets.thumbs import ThumbList
+from ..context import PanelContext
 from .base import Panel
 
 
@@ -44,8 +45,8 @@ class ArithmeticPanel(Panel):
     title = "Arithmetic"
     shortcut = "Ctrl+3"
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, ctx: PanelContext):
+        super().__init__(ctx)
         lay = QVBoxLayout(self)
         self.groups_host = QWidget()
         self.groups_layout = QVBoxLayout(self.groups_host)
@@ -93,51 +94,51 @@ class ArithmeticPanel(Panel):
         lay.addLayout(row)
 
         self.add_group.clicked.connect(
-            lambda: window.change("add group", None, groups=window.state.groups + (Group(1.0),)))
+            lambda: ctx.change("add group", None, groups=ctx.state.groups + (Group(1.0),)))
         self.del_group.clicked.connect(self._remove_group)
-        self.space.currentTextChanged.connect(lambda t: window.change(f"arithmetic in {t.upper()}", None,
+        self.space.currentTextChanged.connect(lambda t: ctx.change(f"arithmetic in {t.upper()}", None,
                                                                       arith_space=t))
-        self.sigma.edited.connect(lambda v, g: window.change(f"σ {v:.2f}", g, arith_sigma=v))
-        self.neigh.valueChanged.connect(lambda n: window.change(f"{n} neighbours", None, arith_neighbours=n))
-        self.noise_seed.valueChanged.connect(lambda n: window.change(f"noise seed {n}", None,
+        self.sigma.edited.connect(lambda v, g: ctx.change(f"σ {v:.2f}", g, arith_sigma=v))
+        self.neigh.valueChanged.connect(lambda n: ctx.change(f"{n} neighbours", None, arith_neighbours=n))
+        self.noise_seed.valueChanged.connect(lambda n: ctx.change(f"noise seed {n}", None,
                                                                      arith_noise_seed=n))
-        self.pin_result.clicked.connect(window.pin_arithmetic_result)
-        self.save_dir.clicked.connect(lambda: window.save_arithmetic_direction(self.name.text()))
+        self.pin_result.clicked.connect(ctx.pin_arithmetic_result)
+        self.save_dir.clicked.connect(lambda: ctx.save_arithmetic_direction(self.name.text()))
 
     # ------------------------------------------------------------------ edits
     def _set_group(self, i: int, g: Group, label: str) -> None:
-        groups = list(self.window.state.groups)
+        groups = list(self.ctx.state.groups)
         groups[i] = g
-        self.window.change(label, None, groups=tuple(groups))
+        self.ctx.change(label, None, groups=tuple(groups))
 
     def set_sign(self, i: int, sign: float) -> None:
-        self._set_group(i, Group(sign, self.window.state.groups[i].pin_ids), f"group {i + 1} sign")
+        self._set_group(i, Group(sign, self.ctx.state.groups[i].pin_ids), f"group {i + 1} sign")
 
     def set_members(self, i: int, ids: tuple[int, ...]) -> None:
-        self._set_group(i, Group(self.window.state.groups[i].sign, ids), f"group {i + 1} members")
+        self._set_group(i, Group(self.ctx.state.groups[i].sign, ids), f"group {i + 1} members")
 
     def add_member(self, i: int, pin_id: int) -> None:
-        if self.window.state.pin(pin_id) is None:
+        if self.ctx.state.pin(pin_id) is None:
             return
-        g = self.window.state.groups[i]
+        g = self.ctx.state.groups[i]
         self._set_group(i, Group(g.sign, g.pin_ids + (pin_id,)), f"pin #{pin_id} into group {i + 1}")
 
     def add_selected(self, i: int) -> None:
-        pid = self.window.selected_pin()
+        pid = self.ctx.selected_pin()
         if pid is not None:
             self.add_member(i, pid)
 
     def remove_member(self, i: int, pin_id: int) -> None:
-        g = self.window.state.groups[i]
+        g = self.ctx.state.groups[i]
         ids = list(g.pin_ids)
         if pin_id in ids:
             ids.remove(pin_id)
             self._set_group(i, Group(g.sign, tuple(ids)), f"remove pin #{pin_id} from group {i + 1}")
 
     def _remove_group(self) -> None:
-        groups = self.window.state.groups
+        groups = self.ctx.state.groups
         if len(groups) > 2:
-            self.window.change("remove group", None, groups=groups[:-1])
+            self.ctx.change("remove group", None, groups=groups[:-1])
 
     # ------------------------------------------------------------------ sync
     def sync(self, s: SessionState) -> None:
@@ -162,7 +163,7 @@ class ArithmeticPanel(Panel):
         self._show_members(s)
 
     def _show_members(self, s: SessionState) -> None:
-        fig = self.window.pins_figure()
+        fig = self.ctx.figure("pins")
         ids = [p.id for p in s.pins]
         for box, g in zip(self.boxes, s.groups):
             box.sign.blockSignals(True)
@@ -177,4 +178,4 @@ class ArithmeticPanel(Panel):
     def on_result(self, result) -> None:
         if "pins" in result.extra_keys and result.extra_keys["pins"] != getattr(self, "_pins_key", None):
             self._pins_key = result.extra_keys["pins"]
-            self._show_members(self.window.state)
+            self._show_members(self.ctx.state)

@@ -1,21 +1,18 @@
 """What every panel shares: a view name, state-to-widget sync without echo, result hooks.
 
 A panel never computes: it turns a gesture into a new SessionState through
-`window.change(label, gesture, **fields)` and redraws itself in `sync(state)` with its
-widgets' signals blocked.
+`ctx.change(label, gesture, **fields)` and redraws itself in `sync(state)` with its
+widgets' signals blocked. It sees the application only through `ui.context.PanelContext`
+(the window implements it), never the window itself.
 """
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
 from ...models.loaded import LoadedModel
 from ...render.requests import RenderResult
 from ...session.state import SessionState
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
+from ..context import PanelContext
 
 
 class Panel(QWidget):
@@ -23,13 +20,14 @@ class Panel(QWidget):
     title = "Panel"
     shortcut = ""            # e.g. 'Ctrl+1'
 
-    def __init__(self, window: "MainWindow"):
+    def __init__(self, ctx: PanelContext):
         super().__init__()
-        self.window = window
+        self.ctx = ctx
+        self.window = ctx    # the name panels written against the earlier API use
 
     def sync(self, state: SessionState) -> None:
-        """Show `state` in the widgets. Called through window.sync_panel, which mutes
-        window.change meanwhile, so setters that emit do not echo back into the history."""
+        """Show `state` in the widgets. Called through ctx.sync_panel, which mutes
+        ctx.change meanwhile, so setters that emit do not echo back into the history."""
 
     def on_model(self, model: LoadedModel | None) -> None:
         """A model was opened: adapt ranges and enable what applies."""

@@ -11,6 +11,7 @@ from superqt import QRangeSlider
 from ...latent.directions import Directions
 from ...session.state import Edit, SessionState
 from ..widgets.common import FloatSlider, Gesture
+from ..context import PanelContext
 from .base import Panel
 
 METHODS = {"sefa": "SeFa (closed form)", "pca": "PCA (GANSpace)", "saved": "Saved directions"}
@@ -62,7 +63,7 @@ class DirectionRow:
         e = self.edit()
         label = (f"{self.name} layers {e.start}–{(e.stop or self.num_ws) - 1}" if what == "layers"
                  else f"{self.name} {e.alpha / self.scale:+.2f}")
-        self.panel.window.change(label, gesture, edits=self.panel.window.state.with_edit(e).edits)
+        self.panel.ctx.change(label, gesture, edits=self.panel.ctx.state.with_edit(e).edits)
 
     def show(self, e: Edit | None) -> None:
         self.slider.setValue(0.0 if e is None else e.alpha / self.scale)
@@ -79,8 +80,8 @@ class DirectionsPanel(Panel):
     title = "Directions"
     shortcut = "Ctrl+5"
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, ctx: PanelContext):
+        super().__init__(ctx)
         self.rows: list[DirectionRow] = []
         self._shown: tuple | None = None
         self._num_ws = 1
@@ -110,6 +111,14 @@ class DirectionsPanel(Panel):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.host)
         lay.addWidget(scroll, 1)
+        # Edits made with another method (or a saved direction since deleted) stay applied:
+        # each is listed here with a remove button, so no active edit is ever invisible.
+        self.others_box = QWidget()
+        self.others = QVBoxLayout(self.others_box)
+        self.others.setContentsMargins(0, 0, 0, 0)
+        self.others_box.setVisible(False)
+        self._others_key: tuple = ()
+        lay.addWidget(self.others_box)
         row = QHBoxLayout()
         self.reset = QPushButton("Reset all")
         self.reset.setToolTip("Set every direction slider back to 0 (one undo step)")
@@ -122,21 +131,21 @@ class DirectionsPanel(Panel):
         row.addWidget(self.pin)
         lay.addLayout(row)
         self.method.currentIndexChanged.connect(
-            lambda _i: window.change(f"directions: {self.method.currentData()}", None,
+            lambda _i: ctx.change(f"directions: {self.method.currentData()}", None,
                                      dir_method=self.method.currentData()))
         self.k.valueChanged.connect(lambda _k: self.refresh())
-        self.reset.clicked.connect(lambda: window.change("reset directions", None, edits=()))
-        self.pin.clicked.connect(window.pin_current)
-        self.apply.clicked.connect(window.bake_edits)
+        self.reset.clicked.connect(lambda: ctx.change("reset directions", None, edits=()))
+        self.pin.clicked.connect(ctx.pin_current)
+        self.apply.clicked.connect(ctx.bake_edits)
 
     def refresh(self) -> None:
-        """Show the window's state again (after a direction set finished computing)."""
-        self.window.sync_panel(self)
+        """Show the state again (after a direction set finished computing)."""
+        self.ctx.sync_panel(self)
 
     def _ensure(self, s: SessionState) -> None:
-        dirs = self.window.direction_set(s.dir_method, self.k.value())
+        dirs = self.ctx.direction_set(s.dir_method, self.k.value())
         if dirs is None:
-            self.status.setText("Computing directions…" if self.window.current_model() is not None
+            self.status.setText("Computing directions…" if self.ctx.current_model() is not None
                                 else "Open a model first.")
         elif not dirs.names:
             self.status.setText("No saved directions yet: build one in the Arithmetic panel and "
@@ -167,8 +176,43 @@ class DirectionsPanel(Panel):
         self._ensure(s)
         for r in self.rows:
             r.show(s.edit(r.name))
+        self._show_others(s)
         self.reset.setEnabled(bool(s.edits))
         self.apply.setEnabled(bool(s.edits))
+
+    def other_edits(self, s: SessionState) -> list:
+        """Active edits that no slider on screen shows."""
+        shown = {r.name for r in self.rows}
+        return [e for e in s.edits if e.name not in shown]
+
+    def _show_others(self, s: SessionState) -> None:
+        others = self.other_edits(s)
+        key = tuple((e.name, e.alpha, e.start, e.stop) for e in others)
+        if key == self._others_key:
+            return
+        self._others_key = key
+        while self.others.count():
+            old = self.others.takeAt(0).widget()
+            if old is not None:
+                old.setParent(None)
+                old.deleteLater()
+        if others:
+            head = QLabel("Also applied (from another method):")
+            self.others.addWidget(head)
+        for e in others:
+            line = QWidget()
+            hl = QHBoxLayout(line)
+            hl.setContentsMargins(0, 0, 0, 0)
+            stop = "end" if e.stop is None else str(e.stop - 1)
+            hl.addWidget(QLabel(f"{e.name}: {e.alpha:+.3g} in W, layers {e.start}–{stop}"), 1)
+            rm = QPushButton("Remove")
+            rm.setToolTip(f"Take {e.name} off the current latent (one undo step)")
+            rm.setObjectName(f"remove-{e.name}")
+            rm.clicked.connect(lambda _=False, n=e.name: self.ctx.change(
+                f"remove {n}", None, edits=tuple(x for x in self.ctx.state.edits if x.name != n)))
+            hl.addWidget(rm)
+            self.others.addWidget(line)
+        self.others_box.setVisible(bool(others))
 
     def on_model(self, model) -> None:
         """Forget the old sliders; the new set is computed when the panel is first shown."""

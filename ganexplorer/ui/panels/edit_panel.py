@@ -26,8 +26,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QColorDialog, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidgetItem,
-                               QProgressBar, QPushButton, QSlider, QSpinBox, QToolButton, QVBoxLayout)
+                               QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidgetItem,
+                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...export.images import to_uint8
 from ...latent.edit import EditConfig, EditProgress, Recording, edit_latent, warm_up
@@ -39,6 +40,7 @@ from ...render.synth import synthesize
 from ..widgets.common import to_qimage
 from ..widgets.edit_overlay import StrokeOverlay
 from ..widgets.thumbs import DATA, ThumbList
+from ..context import PanelContext
 from .base import Panel
 
 TOOLS = ("pan", "color", "sketch", "warp", "eraser")
@@ -72,8 +74,8 @@ class EditPanel(Panel):
     runFinished = Signal()          # an optimisation or projection ended (result or cancel)
     accepted = Signal()             # the result became the current latent
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, ctx: PanelContext):
+        super().__init__(ctx)
         self.setAcceptDrops(True)
         self.doc = StrokeDocument((64, 64))
         self._tool = "pan"
@@ -95,14 +97,25 @@ class EditPanel(Panel):
         self.preview = pg.ImageItem(axisOrder="row-major")
         self.preview.setZValue(10)
         self.preview.hide()
-        vb = window.image_view.view_box
+        vb = ctx.image_view.view_box
         vb.addItem(self.preview)
         vb.addItem(self.overlay)
         self.overlay.pressed.connect(self._press)
         self.overlay.moved.connect(self._move)
         self.overlay.released.connect(self._release)
 
-        lay = QVBoxLayout(self)
+        # Brushes, options and the result strip scroll; Accept / Discard and Projection stay
+        # below them in view (in a 1280x800 window they were below the fold).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        self.scroll = scroll
         # -------------------------------------------------------------- tools
         tools = QGroupBox("Brushes")
         tl = QVBoxLayout(tools)
@@ -242,7 +255,6 @@ class EditPanel(Panel):
         arow.addWidget(self.accept_btn)
         arow.addWidget(self.discard_btn)
         arow.addWidget(self.anim_btn)
-        rl.addLayout(arow)
         lay.addWidget(res)
 
         # -------------------------------------------------------------- projection
@@ -258,15 +270,16 @@ class EditPanel(Panel):
         pl.addWidget(self.project_btn)
         pl.addWidget(QLabel("Steps"))
         pl.addWidget(self.proj_steps)
-        lay.addWidget(proj)
         lay.addStretch(1)
+        outer.addLayout(arow)
+        outer.addWidget(proj)
 
         self.tool_buttons["pan"].setChecked(True)
         self._update_color_button()
         self._update_enabled()
         # (the window calls on_model itself for every panel in its tabs)
-        window.latentChanged.connect(self._latent_changed)
-        model = window.current_model()
+        ctx.latentChanged.connect(self._latent_changed)
+        model = ctx.current_model()
         if model is not None:
             self.on_model(model)
 
@@ -383,7 +396,7 @@ class EditPanel(Panel):
             try:
                 self.doc.save(path)
             except OSError as e:
-                self.window.error_box("Could not save the strokes", str(e))
+                self.ctx.error_box("Could not save the strokes", str(e))
 
     def load_strokes_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load strokes", "", "Strokes (*.json)")
@@ -394,7 +407,7 @@ class EditPanel(Panel):
         try:
             doc = StrokeDocument.load(path)
         except StrokesError as e:
-            self.window.error_box("Could not load the strokes", str(e))
+            self.ctx.error_box("Could not load the strokes", str(e))
             return
         R = self.doc.canvas[0]
         if doc.canvas != (R, R):   # rescale to this model's grid
@@ -415,7 +428,8 @@ class EditPanel(Panel):
         self.overlay.set_size(R)
         self.width_spin.setValue(max(2, R // 10))
         # PyTorch's lazy kernel set-up, paid now in the background, not on the first edit.
-        self.window.jobs.start(warm_up, model.G, self.cand_spin.value(), name="edit warm-up")
+        candidates = self.cand_spin.value()
+        self.ctx.jobs.start_on_model(model, lambda m: warm_up(m.G, candidates), name="edit warm-up")
         self._forget_result()
         self._redraw()
         self._update_enabled()
@@ -431,7 +445,7 @@ class EditPanel(Panel):
 
     def start_edit(self) -> None:
         """Optimise the current latent toward the strokes on a worker thread."""
-        model, ws = self.window.current_model(), self.window.current_ws()
+        model, ws = self.ctx.current_model(), self.ctx.current_ws()
         if model is None or ws is None or self._job is not None:
             return
         if self.doc.is_empty():
@@ -441,9 +455,10 @@ class EditPanel(Panel):
                          lambda_latent=self.lam_latent.value(), lambda_keep=self.lam_keep.value())
         cons = rasterize(self.doc, model.G.img_resolution)
         self._begin("Edit", cfg.steps, ws)
-        self._job = self.window.jobs.start(edit_and_replay, model.G, ws, cons, cfg, model.D, self._cancel,
-                                           name="edit", on_progress=self._on_progress,
-                                           on_done=lambda _: self._end(None), on_error=self._end)
+        cancel = self._cancel
+        self._job = self.ctx.jobs.start_on_model(
+            model, lambda m: edit_and_replay(m.G, ws, cons, cfg, m.D, cancel), D=True,
+            name="edit", on_progress=self._on_progress, on_done=lambda _: self._end(None), on_error=self._end)
 
     def project_dialog(self) -> None:
         exts = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
@@ -453,26 +468,28 @@ class EditPanel(Panel):
 
     def start_projection(self, path: str) -> None:
         """Project the image at `path` (cropped and resized to the model) on a worker thread."""
-        model = self.window.current_model()
+        model = self.ctx.current_model()
         if model is None or self._job is not None:
             return
         G = model.G
         try:
             target = load_target(path, G.img_resolution, G.img_channels)
         except ValueError as e:
-            self.window.error_box("Could not open the image", str(e))
+            self.ctx.error_box("Could not open the image", str(e))
             return
-        if G.c_dim and not getattr(G, "has_styles", False):
-            self.window.error_box("Projection", "Projection into a conditional DCGAN needs a class; "
+        if G.c_dim and not G.has_styles:
+            self.ctx.error_box("Projection", "Projection into a conditional DCGAN needs a class; "
                                   "use `ganexplorer project --class` for now.")
             return
         # The app keeps latents only (ws): StyleGAN noise maps stay fixed so that the
         # result shown is exactly what Accept gives.
         cfg = ProjectConfig(steps=self.proj_steps.value(), optimize_noise=False)
         self._begin("Projection", cfg.steps, None)
-        self._job = self.window.jobs.start(project, G, target, cfg, model.E, model.D, self._cancel,
-                                           name="projection", on_progress=self._on_progress,
-                                           on_done=lambda _: self._end(None), on_error=self._end)
+        cancel = self._cancel
+        self._job = self.ctx.jobs.start_on_model(
+            model, lambda m: project(m.G, target, cfg, m.E, m.D, cancel), D=True, E=True,
+            name="projection", on_progress=self._on_progress, on_done=lambda _: self._end(None),
+            on_error=self._end)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -486,7 +503,7 @@ class EditPanel(Panel):
         self.progress.setValue(0)
         self.status.setText(f"{kind}: starting…")
         if ws_start is not None:
-            img = self.window.image_view.image()
+            img = self.ctx.image_view.image()
             if img is not None:
                 self._record(img, ws_start)
         self._update_enabled(running=True)
@@ -546,7 +563,7 @@ class EditPanel(Panel):
         self._job = None
         if error:
             self.status.setText(f"{self._kind} failed: {error}")
-            self.window.statusBar().showMessage(f"{self._kind} failed: {error}", 10000)
+            self.ctx.status(f"{self._kind} failed: {error}", 10000)
             self._forget_result()
         self._update_enabled()
         self.runFinished.emit()
@@ -595,7 +612,7 @@ class EditPanel(Panel):
         if kind == "Edit":
             self.doc.clear()
             self._redraw()
-        self.window.set_ws(ws, kind)
+        self.ctx.set_ws(ws, kind)
         self.status.setText(f"{kind} accepted (Undo takes it back).")
         self._update_enabled()
         self.accepted.emit()
@@ -635,9 +652,9 @@ class EditPanel(Panel):
     def save_animation(self, path: str) -> None:
         from ...export.animation import save_animation
         frames = self.animation_frames()
-        self.window.jobs.start(save_animation, frames, path, 12.0, name="save animation",
-                               on_done=lambda p: self.window.statusBar().showMessage(f"Saved {p}", 5000),
-                               on_error=lambda m: self.window.error_box("Could not save the animation", m))
+        self.ctx.jobs.start(save_animation, frames, path, 12.0, name="save animation",
+                               on_done=lambda p: self.ctx.status(f"Saved {p}", 5000),
+                               on_error=lambda m: self.ctx.error_box("Could not save the animation", m))
 
     # ================================================================== drop an image
     def dragEnterEvent(self, ev) -> None:
@@ -656,7 +673,7 @@ class EditPanel(Panel):
     # ================================================================== state
     def _update_enabled(self, running: bool | None = None) -> None:
         running = self._job is not None if running is None else running
-        have = self.window.current_model() is not None
+        have = self.ctx.current_model() is not None
         self.run_btn.setEnabled(have and not running and not self.doc.is_empty())
         self.cancel_btn.setEnabled(running)
         self.project_btn.setEnabled(have and not running)

@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from ...models.loaded import LoadedModel
 from ...models.registry import format_label
 from ..widgets.thumbs import ThumbList
 
-FIELDS = (("name", "Name"), ("format", "Format"), ("kind", "Kind"), ("resolution", "Resolution"),
+FIELDS = (("name", "Name"), ("format", "Format"), ("kind", "Kind"), ("variant", "Variant"),
+          ("resolution", "Resolution"),
           ("dims", "z / w dims"), ("num_ws", "num_ws"), ("c_dim", "Classes"), ("parameters", "Parameters"),
           ("credit", "Credit"), ("licence", "Licence"), ("sha256", "sha256"), ("path", "File"))
 
 
 class InfoPanel(QWidget):
     """Format, kind, resolution, z/w dims, num_ws, credit, licence of the open model."""
+
+    declareLabels = Signal(int)   # a DCGAN's label size the user declared (0: none)
 
     def __init__(self):
         super().__init__()
@@ -29,6 +32,23 @@ class InfoPanel(QWidget):
             lab.setToolTip(f"{text} of the open model")
             self.values[key] = lab
             form.addRow(text, lab)
+        # A DCGAN file cannot say whether its last inputs are a one-hot label: the user can.
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label_size = QSpinBox()
+        self.label_size.setToolTip("How many of the generator's last inputs are a one-hot class label "
+                                   "(0: none); remembered for this file")
+        self.declare = QPushButton("Declare")
+        self.declare.setToolTip("Read the model as conditional with this many classes (remembered by the "
+                                "file's sha256)")
+        self.declare.clicked.connect(lambda: self.declareLabels.emit(int(self.label_size.value())))
+        row.addWidget(self.label_size, 1)
+        row.addWidget(self.declare)
+        self.label_row = QWidget()
+        self.label_row.setLayout(row)
+        form.addRow("Label inputs", self.label_row)
+        self._form = form
+        self._form.setRowVisible(self.label_row, False)
 
     def show_model(self, m: LoadedModel | None) -> None:
         if m is None:
@@ -39,13 +59,19 @@ class InfoPanel(QWidget):
         vals = {"name": m.name, "format": format_label(m.format), "kind": G.kind,
                 "resolution": f"{G.img_resolution}×{G.img_resolution}, {G.img_channels} channel(s)",
                 "dims": f"{G.z_dim} / {G.w_dim}", "num_ws": str(G.num_ws),
-                "c_dim": str(G.c_dim) if G.c_dim else "unconditional",
+                "c_dim": f"{G.c_dim} (default: class follows seed, seed % {G.c_dim})" if G.c_dim else "unconditional",
+                "variant": str(info.get("variant") or info.get("repository") or "—"),
                 "parameters": f"{sum(p.numel() for p in G.parameters()):,}",
                 "credit": str(info.get("credit") or "—"), "licence": str(info.get("licence") or
                                                                            info.get("license") or "—"),
                 "sha256": m.sha256[:16] + "…", "path": str(m.path)}
         for key, lab in self.values.items():
             lab.setText(vals[key])
+        dcgan = G.kind == "dcgan"
+        self._form.setRowVisible(self.label_row, dcgan)
+        if dcgan:
+            self.label_size.setRange(0, G.z_dim + G.c_dim - 1)
+            self.label_size.setValue(G.c_dim)
         self.values["sha256"].setToolTip(m.sha256)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QPushButton, QSpinBox, QVBoxLayout)
+                               QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...session.state import Endpoint, SessionState
 from ..widgets.common import FloatSlider, Gesture
@@ -58,6 +58,24 @@ class InterpolatePanel(Panel):
         form.addRow("Space", self.space)
         form.addRow("Frames K", self.frames)
         form.addRow("", self.loop)
+        # Conditional models: the label itself travels from one class to another (interpolated
+        # before the mapping network, z following the seeds' path in Z).
+        row = QHBoxLayout()
+        self.class_path = QCheckBox("from class")
+        self.class_path.setToolTip("Interpolate the class label (before the mapping network) instead of "
+                                   "the seeds' classes")
+        self.class_a, self.class_b = QSpinBox(), QSpinBox()
+        self.class_a.setToolTip("The class at t = 0")
+        self.class_b.setToolTip("The class at t = 1")
+        row.addWidget(self.class_path)
+        row.addWidget(self.class_a)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.class_b)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.class_row = QWidget()
+        self.class_row.setLayout(row)
+        form.addRow("Class", self.class_row)
+        self._form = form
         lay.addLayout(form)
 
         row = QHBoxLayout()
@@ -87,11 +105,28 @@ class InterpolatePanel(Panel):
                                                                       interp_space=m))
         self.frames.valueChanged.connect(lambda k: window.change(f"{k} frames", None, interp_frames=k))
         self.loop.toggled.connect(lambda b: window.change("loop" if b else "no loop", None, interp_loop=b))
+        self.class_path.toggled.connect(lambda _b: self._classes_changed())
+        self.class_a.valueChanged.connect(lambda _v: self._classes_changed())
+        self.class_b.valueChanged.connect(lambda _v: self._classes_changed())
         self.play.toggled.connect(self._play)
         self.export.clicked.connect(self._export)
         self.strip.clickedData.connect(self._jump)
         self._play_gesture = None
         self._endpoints_fig = None
+
+    def _classes_changed(self) -> None:
+        pair = (int(self.class_a.value()), int(self.class_b.value())) if self.class_path.isChecked() else None
+        if pair != self.window.state.interp_classes:
+            self.window.change("classes follow the seeds" if pair is None else f"class {pair[0]} → {pair[1]}",
+                               None, interp_classes=pair)
+
+    def on_model(self, model) -> None:
+        c_dim = model.G.c_dim if model is not None else 0
+        for box in (self.class_a, self.class_b):
+            box.blockSignals(True)
+            box.setRange(0, max(c_dim - 1, 0))
+            box.blockSignals(False)
+        self._form.setRowVisible(self.class_row, c_dim > 0)
 
     # ------------------------------------------------------------------ endpoints
     def _add(self, ep: Endpoint) -> None:
@@ -155,6 +190,10 @@ class InterpolatePanel(Panel):
         self.space.setCurrentText(s.interp_space)
         self.frames.setValue(s.interp_frames)
         self.loop.setChecked(s.interp_loop)
+        self.class_path.setChecked(s.interp_classes is not None)
+        if s.interp_classes is not None:
+            self.class_a.setValue(s.interp_classes[0])
+            self.class_b.setValue(s.interp_classes[1])
         seeds_only = all(e.pin_id is None for e in s.endpoints)
         self.space.setEnabled(seeds_only)
         self.space.setToolTip("Interpolate in W (after the mapping network) or in Z" +

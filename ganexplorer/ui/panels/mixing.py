@@ -11,6 +11,7 @@ from ...latent.sampling import parse_seeds
 from ...latent.stylemix import layer_ranges, layer_resolution
 from ...session.state import SessionState
 from ..widgets.common import Gesture
+from ..context import PanelContext
 from .base import Panel
 
 
@@ -19,10 +20,11 @@ class MixingPanel(Panel):
     title = "Style mixing"
     shortcut = "Ctrl+4"
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, ctx: PanelContext):
+        super().__init__(ctx)
         self._ranges: dict[str, tuple[int, int]] = {}
         self._num_ws, self._res, self._per_res = 0, 0, 2
+        self._rates: list[float] | None = None   # StyleGAN3 per-layer sampling rates
         self._gesture = None
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -75,9 +77,9 @@ class MixingPanel(Panel):
             self.problem.setText(str(e))
             return
         self.problem.setText("")
-        s = self.window.state
+        s = self.ctx.state
         if (rows, cols) != (s.mix_rows, s.mix_cols):
-            self.window.change(f"mix rows {rows} × cols {cols}", None, mix_rows=rows, mix_cols=cols)
+            self.ctx.change(f"mix rows {rows} × cols {cols}", None, mix_rows=rows, mix_cols=cols)
 
     def _preset(self, name: str) -> None:
         if name == "custom":
@@ -86,7 +88,7 @@ class MixingPanel(Panel):
         else:
             span = self._ranges.get(name)
         if span is not None:
-            self.window.change(f"mix {name} layers", None, mix_layers=span)
+            self.ctx.change(f"mix {name} layers", None, mix_layers=span)
 
     def _released(self) -> None:
         g, self._gesture = self._gesture, None
@@ -96,7 +98,7 @@ class MixingPanel(Panel):
 
     def _range_changed(self, value, gesture=None) -> None:
         lo, hi = (int(v) for v in value)
-        self.window.change(f"mix layers {lo}–{hi}", gesture or self._gesture, mix_layers=(lo, hi + 1))
+        self.ctx.change(f"mix layers {lo}–{hi}", gesture or self._gesture, mix_layers=(lo, hi + 1))
 
     def span(self, s: SessionState) -> tuple[int, int] | None:
         if s.mix_layers is not None:
@@ -112,18 +114,23 @@ class MixingPanel(Panel):
         self.range.setValue((span[0], span[1] - 1))
         name = next((n for n, r in self._ranges.items() if r == tuple(span)), "custom")
         self.presets[name].setChecked(True)
-        res = [layer_resolution(i, self._res, self._per_res) for i in range(span[0], span[1])]
-        self.span_label.setText(f"Layers {span[0]}–{span[1] - 1} ({min(res)}²–{max(res)}²) come from "
-                                "the column sources.")
+        if self._rates:   # StyleGAN3: no resolution blocks; say the layers' sampling rates
+            rates = [int(self._rates[i]) for i in range(span[0], span[1])]
+            where = f"sampling rates {min(rates)}–{max(rates)}"
+        else:
+            res = [layer_resolution(i, self._res, self._per_res) for i in range(span[0], span[1])]
+            where = f"{min(res)}²–{max(res)}²"
+        self.span_label.setText(f"Layers {span[0]}–{span[1] - 1} ({where}) come from the column sources.")
 
     def on_model(self, model) -> None:
-        styles = bool(model is not None and getattr(model.G, "has_styles", False))
+        styles = model is not None and model.G.has_styles
         self.setEnabled(styles)
         if model is None:
             return
         self._num_ws, self._res = model.G.num_ws, model.G.img_resolution
         self._per_res = model.G.ws_per_resolution
-        self._ranges = layer_ranges(self._num_ws, self._res, self._per_res) if self._num_ws > 1 else {}
+        self._rates = model.G.ws_sampling_rates()
+        self._ranges = layer_ranges(self._num_ws, self._res, self._per_res, self._rates) if self._num_ws > 1 else {}
         self.range.blockSignals(True)
         self.range.setRange(0, max(self._num_ws - 1, 0))
         self.range.blockSignals(False)

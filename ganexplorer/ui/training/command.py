@@ -1,47 +1,15 @@
-"""The trainer's command line, built from the wizard's choices.
+"""The trainer's process: the program, arguments and environment that `QProcess` starts
+and that the summary page shows for copying into a terminal.
 
-Kept free of widgets: the wizard fills a `TrainOptions`, this turns it into the exact
-program, arguments and environment that `QProcess` starts and that the summary page
-shows for copying into a terminal.
+Kept free of widgets. The wizard fills a `trainer.config.TrainConfig`, which renders its
+own flags (`TrainConfig.to_args()`); this module only adds the interpreter, torchrun for
+several GPUs, and the environment.
 """
 from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-
-
-@dataclass
-class TrainOptions:
-    preset: str = "dcgan-32"            # --preset
-    data: str = "digits"                # --data: folder, zip or sample name
-    kimg: float = 50.0                  # --kimg: thousands of real images shown to D
-    batch: int | None = None            # --batch; None lets the preset decide
-    loss: str | None = None             # --loss; None lets the preset decide
-    augment: str | None = None          # --augment; None lets the preset decide
-    device: str = "auto"                # --device: auto, cpu or cuda
-    gpus: tuple[int, ...] = ()          # CUDA devices to use; 2+ means torchrun
-    out: Path | None = None             # --out: the run folder
-    extra: list[str] = field(default_factory=list)  # further flags passed through verbatim
-
-    def trainer_args(self) -> list[str]:
-        """Flags after `python -m trainer`."""
-        args = ["--preset", self.preset, "--data", self.data, "--kimg", _num(self.kimg)]
-        if self.batch is not None:
-            args += ["--batch", str(self.batch)]
-        if self.loss:
-            args += ["--loss", self.loss]
-        if self.augment:
-            args += ["--augment", self.augment]
-        args += ["--device", "cuda" if self.gpus else self.device]
-        if self.out is not None:
-            args += ["--out", str(self.out)]
-        return args + list(self.extra)
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from trainer.config import resumable_args as resumable_flags  # the trainer's resume rule
+
+from ...runs import folder as runs_folder
 from ...session.run_events import RunHistory
 from .command import Command, trainer_command
 from .process import TrainerProcess
@@ -29,41 +32,15 @@ LOG_KEEP = 200_000         # characters of log a controller keeps for views atta
 ELSEWHERE = "elsewhere"    # a reopened run whose events keep growing: another process trains it
 ACTIVE = (RUNNING, PAUSING, STOPPING)
 
-# Flags `--resume` accepts besides the run folder (trainer/__main__.py RESUMABLE).
-RESUMABLE_VALUE_FLAGS = {"--kimg", "--tick-kimg", "--tick-seconds", "--snap-kimg", "--metric-kimg",
-                         "--metric-samples", "--keep", "--device", "--threads"}
-RESUMABLE_BOOL_FLAGS = {f"--{p}{name}" for name in ("final-metrics", "progress", "compile", "amp")
-                        for p in ("", "no-")}
-
-
 def _without_flag(args: list[str], flag: str) -> list[str]:
     out, skip = [], False
-    for i, a in enumerate(args):
+    for a in args:
         if skip:
             skip = False
         elif a == flag:
             skip = True
         elif not a.startswith(flag + "="):
             out.append(a)
-    return out
-
-
-def resumable_flags(args: list[str]) -> list[str]:
-    """The part of a first launch's flags that a resume may repeat."""
-    out: list[str] = []
-    i = 0
-    while i < len(args):
-        flag = args[i]
-        name = flag.split("=", 1)[0]
-        if name in RESUMABLE_VALUE_FLAGS:
-            if "=" in flag:
-                out.append(flag)
-            elif i + 1 < len(args):
-                out += [flag, args[i + 1]]
-                i += 1
-        elif name in RESUMABLE_BOOL_FLAGS:
-            out.append(flag)
-        i += 1
     return out
 
 
@@ -125,10 +102,10 @@ class RunController(QObject):
         return trainer_command(args, self.gpus)
 
     def can_resume(self) -> bool:
-        """True when Resume would continue something: not running, not finished, and a
-        complete checkpoint exists. A finished run can still `resume(total_kimg=...)`."""
-        return self.state not in (*ACTIVE, DONE, ELSEWHERE) and \
-            self.history.last_good_checkpoint() is not None
+        """True when Resume would continue something: not running, not finished, and the
+        trainer's --resume rule holds (from the newest complete state, or from step 0 for a
+        run killed before its first save). A finished run can still `resume(total_kimg=...)`."""
+        return self.state not in (*ACTIVE, DONE, ELSEWHERE) and runs_folder.can_resume(self.run_dir)
 
     def can_extend(self) -> bool:
         return self.state not in (*ACTIVE, ELSEWHERE) and self.history.last_good_checkpoint() is not None

@@ -25,7 +25,7 @@ from .controller import RunController
 CURVE_COLOURS = {"loss_G": (31, 119, 180), "loss_D": (214, 39, 40), "loss_r1": (44, 160, 44),
                  "loss_gp": (148, 103, 189), "loss_pl": (255, 127, 14)}
 EXTRA_COLOURS = [(140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-LABELS = {"loss_G": "G", "loss_D": "D", "loss_r1": "R1", "loss_gp": "GP", "loss_pl": "PL"}
+LABELS = {"loss_G": "G", "loss_D": "D", "loss_r1": "R1", "loss_r2": "R2", "loss_gp": "GP", "loss_pl": "PL"}
 REDRAW_MS = 100      # curves are redrawn at most this often
 
 
@@ -145,7 +145,7 @@ class Banner(QFrame):
 
     def show_message(self, text: str, kind: str = "error") -> None:
         colours = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f4fd", "#0d47a1"),
-                   "ok": ("#e9f6ec", "#1b5e20")}[kind]
+                   "ok": ("#e9f6ec", "#1b5e20"), "warning": ("#fff8e1", "#6d4c00")}[kind]
         self.setStyleSheet(f"#banner {{ background: {colours[0]}; border: 1px solid {colours[1]};"
                            f" border-radius: 4px; }} #banner QLabel {{ color: {colours[1]}; }}")
         self.label.setText(text)
@@ -175,6 +175,7 @@ class TrainingMonitor(QWidget):
     def _build(self) -> None:
         pg.setConfigOptions(antialias=True)
         self.banner = Banner()
+        self.warning_banner = Banner()      # the trainer's "warning" events: a diverging run
         self.open_last_button = QPushButton("Open last checkpoint")
         self.open_last_button.setToolTip("Open the newest checkpoint that was saved completely")
         self.open_last_button.clicked.connect(self._open_last)
@@ -298,6 +299,7 @@ class TrainingMonitor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.warning_banner)
         layout.addLayout(top)
         layout.addWidget(vertical, 1)
         layout.addLayout(buttons)
@@ -371,6 +373,13 @@ class TrainingMonitor(QWidget):
             n_points = max(n_points, len(curve))
         self.fid_curve.setData(h.fid.kimg, h.fid.value)
         self.fid_plot.setVisible(len(h.fid) > 0)
+        if h.warnings:
+            w = h.warnings[-1]
+            kimg_w = w.get("kimg")
+            where = f"At {kimg_w:g} kimg: " if isinstance(kimg_w, (int, float)) else ""
+            self.warning_banner.show_message(f"{where}{w['message'][:1].upper()}{w['message'][1:]}", "warning")
+        else:
+            self.warning_banner.hide()
 
         tick = h.last_tick or {}
         total = h.total_kimg
@@ -435,7 +444,8 @@ class TrainingMonitor(QWidget):
             offer = (f"\n\nThe last good checkpoint is {ckpt.path.name} at {ckpt.kimg:g} kimg "
                      f"(step {ckpt.step:,}). You can open it or resume training from it.")
         else:
-            offer = "\n\nNo checkpoint had been saved yet, so there is nothing to open or resume."
+            offer = "\n\nNo checkpoint had been saved yet, so there is nothing to open." + \
+                (" Resume starts the run again from step 0." if ctl and ctl.can_resume() else "")
         self.banner.show_message(message + offer, "error")
         self.open_last_button.setVisible(ckpt is not None)
         self.resume_last_button.setVisible(ckpt is not None)

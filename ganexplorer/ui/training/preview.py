@@ -14,9 +14,10 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage, QImageReader, QPainter
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+from trainer.data import folder_images, zip_images   # the trainer's own listing and order
+
 THUMB = 72          # thumbnail side in pixels
 LIMIT = 60          # thumbnails shown at most
 
@@ -38,23 +39,36 @@ def _fit(size: QSize) -> QSize:
     return size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
 
 
+def square_thumbnail(image: QImage) -> QImage:
+    """`image` fitted into a THUMB x THUMB transparent square, centred, aspect ratio kept.
+
+    Every thumbnail has the same square size, so an icon view never stretches a wide or
+    tall image into a strip; tiny images are blown up with crisp pixels."""
+    smooth = max(image.width(), image.height()) >= THUMB
+    fitted = image.scaled(_fit(image.size()), Qt.AspectRatioMode.KeepAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation if smooth
+                          else Qt.TransformationMode.FastTransformation)
+    out = QImage(THUMB, THUMB, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(out)          # painting on a QImage is safe outside the GUI thread
+    painter.drawImage((THUMB - fitted.width()) // 2, (THUMB - fitted.height()) // 2, fitted)
+    painter.end()
+    return out
+
+
 def _read(reader: QImageReader) -> QImage | None:
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > THUMB:
-        reader.setScaledSize(_fit(size))
+        reader.setScaledSize(_fit(size))     # decode at thumbnail size (also bounds memory)
     image = reader.read()
     if image.isNull():
         return None
-    if image.width() < THUMB and image.height() < THUMB:   # tiny images: blow up, crisp
-        image = image.scaled(_fit(image.size()), Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.FastTransformation)
-    return image
+    return square_thumbnail(image)
 
 
 def _folder(root: Path, limit: int) -> Preview:
     out = Preview(str(root))
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = folder_images(root)
     for path in files[:limit]:
         image = _read(QImageReader(str(path)))
         if image is not None:
@@ -69,8 +83,7 @@ def _zip(path: Path, limit: int) -> Preview:
     out = Preview(str(path))
     try:
         with zipfile.ZipFile(path) as zf:
-            names = sorted(n for n in zf.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES
-                           and not n.endswith("/") and "__MACOSX" not in n)
+            names = zip_images(zf.namelist())
             for name in names[:limit]:
                 buffer = QBuffer()
                 buffer.setData(QByteArray(zf.read(name)))
@@ -96,11 +109,7 @@ def array_to_qimage(a: np.ndarray) -> QImage:
     else:
         data = np.ascontiguousarray(a[:3].transpose(1, 2, 0))
         image = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    image = image.copy()
-    if max(w, h) < THUMB:
-        image = image.scaled(_fit(image.size()), Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.FastTransformation)
-    return image
+    return square_thumbnail(image.copy())
 
 
 def _packaged(name: str, limit: int, loader: PackagedLoader) -> Preview:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from ...session.run_events import EVENTS_FILE, EventTail
+from ...runs.events import EventTail
+from ...runs.folder import EVENTS_FILE
 
 POLL_MS = 400          # fallback poll while following
 CHUNK = 1 << 20        # bytes parsed per turn of the event loop at most

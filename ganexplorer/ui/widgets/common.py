@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import (QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QComboBox,
+                               QDoubleSpinBox, QHBoxLayout, QScrollBar, QSlider, QWidget)
 
 
 def to_qimage(arr: np.ndarray) -> QImage:
@@ -12,6 +13,26 @@ def to_qimage(arr: np.ndarray) -> QImage:
     a = np.ascontiguousarray(arr, np.uint8)
     h, w = a.shape[:2]
     return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class WheelGuard(QObject):
+    """An application event filter: the mouse wheel changes a spin box, slider or combo box
+    only when it has keyboard focus; otherwise the wheel scrolls the panel under it (scrolling
+    a panel once turned "Keep the rest" 1.00 into 1.40 on its way past)."""
+
+    CONTROLS = (QAbstractSpinBox, QAbstractSlider, QComboBox)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Wheel or not isinstance(obj, self.CONTROLS) \
+                or isinstance(obj, QScrollBar) or obj.hasFocus():
+            return False
+        w = obj.parentWidget()
+        while w is not None and not isinstance(w, QAbstractScrollArea):
+            w = w.parentWidget()
+        if w is not None:            # hand the turn to the panel's scroll bar
+            bar = w.verticalScrollBar() if w.verticalScrollBar().isVisible() else w.horizontalScrollBar()
+            QCoreApplication.sendEvent(bar, event)
+        return True
 
 
 class Gesture:
@@ -47,6 +68,7 @@ class FloatSlider(QWidget):
         self._name = name
         self._gesture: Gesture | None = None
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)   # the wheel does not take focus
         self.slider.setRange(round(lo * self._scale), round(hi * self._scale))
         self.slider.setPageStep(max(1, round((hi - lo) * self._scale / 20)))
         self.spin = QDoubleSpinBox()
