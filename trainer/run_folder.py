@@ -9,7 +9,7 @@ import errno
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NoReturn
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -82,26 +82,26 @@ def saving(path: Path) -> Iterator[Path]:
     try:
         with atomic_path(path) as tmp:
             yield tmp
-    except SaveError:
-        raise
     except Exception as e:
-        reason = write_failure(e, path.parent)
-        if reason is None:
-            raise
-        raise SaveError(path, reason) from e
+        _raise_save_error(e, path)
 
 
 def guarded(path: Path, write: Callable[[], Any]) -> Any:
     """`write()` (which writes `path` itself, atomically), with write failures as SaveError."""
     try:
         return write()
-    except SaveError:
-        raise
     except Exception as e:
-        reason = write_failure(e, path.parent)
-        if reason is None:
-            raise
-        raise SaveError(path, reason) from e
+        _raise_save_error(e, path)
+
+
+def _raise_save_error(e: Exception, path: Path) -> NoReturn:
+    """Re-raise `e` as the SaveError of writing `path` when it is a write failure, else as is."""
+    if isinstance(e, SaveError):
+        raise e
+    reason = write_failure(e, path.parent)
+    if reason is None:
+        raise e
+    raise SaveError(path, reason) from e
 
 
 def kimg_label(run_dir: Path, nimg: int) -> str:

@@ -339,3 +339,25 @@ class Conv2dLayer(nn.Module):
         x = conv2d_resample(x, w, self.up, self.padding, self.resample_filter, groups=1, down=self.down)
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias, act=self.activation, gain=self.act_gain * gain, clamp=clamp)
+
+
+class NvidiaModules:
+    """The `mapping` and `synthesis` sub-networks of NVIDIA's generators (StyleGAN2 and 3),
+    registered under NVIDIA's names so state-dict prefixes match their files; plain
+    attribute access finds the Generator protocol's methods of the same names first."""
+
+    def _set_nvidia_modules(self, mapping: nn.Module, synthesis: nn.Module) -> None:
+        self._modules["synthesis"] = synthesis
+        self._modules["mapping"] = mapping
+
+    @property
+    def mapping_network(self) -> nn.Module:
+        return self._modules["mapping"]
+
+    @property
+    def synthesis_network(self) -> nn.Module:
+        return self._modules["synthesis"]
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self._modules["mapping"].w_avg   # [w_dim]

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from .layers import (  # noqa: F401  (re-exported: older imports name them here)
-    LRELU_ALPHA, LRELU_GAIN, Conv2dLayer, FullyConnectedLayer, MappingNetwork, bias_act,
+    LRELU_ALPHA, LRELU_GAIN, Conv2dLayer, FullyConnectedLayer, MappingNetwork, NvidiaModules, bias_act,
     conv2d_resample, modulated_conv2d, normalize_2nd_moment, setup_filter, upfirdn2d, upsample2d)
 from .protocol import NOISE_MODES, GeneratorBase
 
@@ -211,7 +211,7 @@ class SynthesisNetwork(nn.Module):
 
 # ---------------------------------------------------------------- the generator
 
-class StyleGAN2Generator(GeneratorBase):
+class StyleGAN2Generator(NvidiaModules, GeneratorBase):
     """z [N, z_dim] (+ c [N, c_dim]) -> mapping -> ws [N, num_ws, w_dim] -> synthesis -> [N, C, R, R].
 
     Keyword arguments are NVIDIA's `training.networks.Generator`'s, so
@@ -254,23 +254,7 @@ class StyleGAN2Generator(GeneratorBase):
         self.num_ws = synthesis.num_ws
         mapping = MappingNetwork(z_dim=self.z_dim, c_dim=self.c_dim, w_dim=self.w_dim,
                                  num_ws=self.num_ws, **mapping_kwargs)
-        # Registered under NVIDIA's names (state-dict prefixes 'synthesis.' and 'mapping.');
-        # plain attribute access finds the protocol methods of the same names first.
-        self._modules["synthesis"] = synthesis
-        self._modules["mapping"] = mapping
-
-    # -------- the modules behind the protocol methods
-    @property
-    def mapping_network(self) -> MappingNetwork:
-        return self._modules["mapping"]
-
-    @property
-    def synthesis_network(self) -> SynthesisNetwork:
-        return self._modules["synthesis"]
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self._modules["mapping"].w_avg   # [w_dim]
+        self._set_nvidia_modules(mapping, synthesis)
 
     def config(self) -> dict[str, Any]:
         def plain(v):   # JSON-able copies (EasyDicts, tuples, numpy scalars from pickles)

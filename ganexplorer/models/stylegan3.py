@@ -42,7 +42,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import LRELU_ALPHA, LRELU_GAIN, FullyConnectedLayer, MappingNetwork, upfirdn2d
+from .layers import (LRELU_ALPHA, LRELU_GAIN, FullyConnectedLayer, MappingNetwork, NvidiaModules,
+                     upfirdn2d)
 from .protocol import NOISE_MODES, GeneratorBase
 
 # The keys every layer's geometry consists of (also the plain attributes NVIDIA stores).
@@ -404,7 +405,7 @@ def make_transform(translate: tuple[float, float] = (0.0, 0.0), rotate: float = 
 
 # ---------------------------------------------------------------- the generator
 
-class StyleGAN3Generator(GeneratorBase):
+class StyleGAN3Generator(NvidiaModules, GeneratorBase):
     """z [N, z_dim] (+ c [N, c_dim]) -> mapping -> ws [N, num_ws, w_dim] -> synthesis.
 
     Keyword arguments are NVIDIA's `training.networks_stylegan3.Generator`'s: mapping
@@ -447,21 +448,7 @@ class StyleGAN3Generator(GeneratorBase):
         mk.update(mapping_kwargs)
         mapping = MappingNetwork(z_dim=self.z_dim, c_dim=self.c_dim, w_dim=self.w_dim,
                                  num_ws=self.num_ws, **mk)
-        # NVIDIA's state-dict prefixes; attribute access finds the protocol methods first.
-        self._modules["synthesis"] = synthesis
-        self._modules["mapping"] = mapping
-
-    @property
-    def mapping_network(self) -> MappingNetwork:
-        return self._modules["mapping"]
-
-    @property
-    def synthesis_network(self) -> SynthesisNetwork:
-        return self._modules["synthesis"]
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self._modules["mapping"].w_avg   # [w_dim]
+        self._set_nvidia_modules(mapping, synthesis)
 
     @property
     def conv_kernel(self) -> int:
