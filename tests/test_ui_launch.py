@@ -110,3 +110,15 @@ def test_window_class_matches_the_desktop_file():
     wanted = entry["Desktop Entry"]["StartupWMClass"]
     assert instance == klass == wanted                      # docks match either part
     assert desktop == wanted                                # Wayland app id, and the file installed as
+
+
+def test_a_wayland_session_is_left_to_qts_wayland_plugin(monkeypatch):
+    """With DISPLAY (XWayland) and WAYLAND_DISPLAY both set in a Wayland session, Qt opens the
+    window through its wayland plugin: missing xcb libraries must not stop the launch."""
+    monkeypatch.setattr(launch, "missing_libraries", lambda paths, qt_lib: ["libxcb-cursor.so.0"])
+    both = {"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}
+    assert launch.display_problem({**both, "XDG_SESSION_TYPE": "wayland"}) is None
+    # an X11 session (or QT_QPA_PLATFORM=xcb) still needs them
+    assert "libxcb-cursor.so.0" in launch.display_problem({**both, "XDG_SESSION_TYPE": "x11"})
+    assert "libxcb-cursor.so.0" in launch.display_problem(
+        {**both, "XDG_SESSION_TYPE": "wayland", "QT_QPA_PLATFORM": "xcb"})

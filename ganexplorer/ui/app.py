@@ -154,8 +154,9 @@ def display_problem(env: dict[str, str] | None = None) -> str | None:
     if not x11 and not wayland or (platform == "xcb" and not x11) or (platform == "wayland" and not wayland):
         return ("ganexplorer: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
                 "run it in a desktop session or over `ssh -X`, or use the command line: ganexplorer --help")
-    if platform not in ("", "xcb") or (wayland and not x11):
-        return None                  # Wayland: Qt's wayland plugin, not xcb
+    wayland_session = wayland and env.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+    if platform not in ("", "xcb") or (wayland and not x11) or (platform == "" and wayland_session):
+        return None                  # Wayland: Qt picks its wayland plugin there, not xcb
     qt = qt_dir()
     if qt is None:
         return None
