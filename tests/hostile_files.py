@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fixtures_path import FIXTURES                                   # noqa: E402
 from foreign_files import (dcgan_state, dump_nvidia_like, lucidrains_gan_state,  # noqa: E402
                            module_state, persistent)
-from tiny_models import save_tiny_dcgan                              # noqa: E402
+from tiny_models import rewrite_native_header, save_tiny_dcgan  # noqa: E402
 
 
 # ---------------------------------------------------------------- building blocks
@@ -94,17 +94,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 def _native_with(path: Path, mutate: Callable[[dict], None], **kw) -> Path:
     """A tiny native DCGAN whose JSON description is changed by `mutate`."""
-    save_tiny_dcgan(path, **kw)
-    data = path.read_bytes()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = json.loads(header["__metadata__"]["ganexplorer"])
-    mutate(meta)
-    header["__metadata__"]["ganexplorer"] = json.dumps(meta)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
-    return path
+    return rewrite_native_header(save_tiny_dcgan(path, **kw), mutate)
 
 
 # Hand-written pickles: {'G_ema': <expr>} where <expr> poisons an allow-listed global.

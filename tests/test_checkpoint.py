@@ -1,6 +1,4 @@
 """Native checkpoint round trips and readable errors for damaged files."""
-import json
-import struct
 
 import numpy as np
 import pytest
@@ -11,7 +9,7 @@ from ganexplorer.models.dcgan import DCGANGenerator, dcgan_channels
 from ganexplorer.models.errors import CheckpointError
 from ganexplorer.models.registry import load_model
 from ganexplorer.render.synth import seeds_to_ws, synthesize
-from tiny_models import save_tiny_dcgan, tiny_dcgan
+from tiny_models import rewrite_native_header, save_tiny_dcgan, tiny_dcgan
 
 
 @pytest.mark.parametrize("res,channels", [(16, 1), (32, 3), (64, 3), (128, 1), (256, 3)])
@@ -87,16 +85,6 @@ def test_failed_save_leaves_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 
 
-def _rewrite_header(path, mutate):
-    data = path.read_bytes()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = json.loads(header["__metadata__"]["ganexplorer"])
-    mutate(meta)
-    header["__metadata__"]["ganexplorer"] = json.dumps(meta)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
 
 
 @pytest.mark.parametrize("damage,words", [
@@ -125,10 +113,10 @@ def test_bad_files_give_readable_errors(tmp_path, damage, words):
         if damage == "truncated":
             path.write_bytes(path.read_bytes()[:-300])
         elif damage == "mismatch":
-            _rewrite_header(path, lambda m: m["nets"]["G"]["kwargs"].update(ngf=16, channels=None))
+            rewrite_native_header(path, lambda m: m["nets"]["G"]["kwargs"].update(ngf=16, channels=None))
         elif damage == "badclass":
-            _rewrite_header(path, lambda m: m["nets"]["G"].update(class_name="os.system"))
+            rewrite_native_header(path, lambda m: m["nets"]["G"].update(class_name="os.system"))
         elif damage == "newer":
-            _rewrite_header(path, lambda m: m.update(version=99))
+            rewrite_native_header(path, lambda m: m.update(version=99))
     with pytest.raises(CheckpointError, match=words):
         load_model(path)

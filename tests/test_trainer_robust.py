@@ -27,32 +27,14 @@ from trainer import run_folder as folder
 from trainer.__main__ import main as trainer_main
 from trainer.config import from_preset
 from trainer.data import DatasetError, load_dataset, summarize
-from trainer.loop import iter_train
+from trainer_runs import ROOT, run_all, tiny, trainer_env
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(data="digits", resolution=16, ngf=8, ndf=8, z_dim=16, batch=16, grid_size=4,
-            progress=False, threads=1, tick_seconds=0.5, device="cpu")
 TINY_ARGS = ["--preset", "dcgan-32", "--data", "digits", "--resolution", "16", "--ngf", "8", "--ndf", "8",
              "--z-dim", "16", "--batch", "16", "--grid-size", "4", "--threads", "1", "--device", "cpu",
              "--no-progress"]
 
 
-def tiny(out, **kw):
-    return from_preset("dcgan-32", out=str(out), **{**TINY, **kw})
 
-
-def run_all(cfg, **kw):
-    events = []
-    gen = iter_train(cfg, **kw)
-    try:
-        while True:
-            events.append(next(gen))
-    except StopIteration as stop:
-        return events, stop.value
-
-
-def _env():
-    return dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
 
 
 def _assert_nothing_partial(run: Path) -> None:
@@ -183,7 +165,7 @@ def test_real_full_disk(tiny_disk, leave_kb):
     filler = _fill(tiny_disk, leave_kb << 10)
     run = tiny_disk / "run"
     r = subprocess.run([sys.executable, "-m", "trainer", *TINY_ARGS, "--kimg", "0.064", "--snap-kimg", "0.032",
-                        "--out", str(run)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+                        "--out", str(run)], cwd=ROOT, env=trainer_env(), capture_output=True, text=True, timeout=120)
     said = r.stdout + r.stderr
     assert r.returncode == 2, said
     assert "could not save " in said and ": the disk is full. Nothing partial was left;" in said, said
@@ -192,7 +174,7 @@ def test_real_full_disk(tiny_disk, leave_kb):
     filler.unlink()
     again = ["--resume", str(run), "--threads", "1"] if (run / "config.json").is_file() \
         else [*TINY_ARGS, "--kimg", "0.064", "--out", str(run)]
-    r = subprocess.run([sys.executable, "-m", "trainer", *again], cwd=ROOT, env=_env(), capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "trainer", *again], cwd=ROOT, env=trainer_env(), capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert read_events(run / "events.jsonl")[-1]["reason"] == "done"

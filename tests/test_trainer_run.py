@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,30 +16,11 @@ from ganexplorer.models.registry import load_model
 from trainer import loop
 from trainer.config import from_preset
 from trainer.events import EVENT_TYPES, read_events
-from trainer.loop import iter_train
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(data="digits", resolution=16, ngf=8, ndf=8, z_dim=16, batch=16, grid_size=4,
-            progress=False, threads=1, tick_seconds=0.5)
+from trainer_runs import ROOT, run_all, tiny, trainer_env
 
 
-def tiny(out, **kw):
-    return from_preset("dcgan-32", out=str(out), **{**TINY, **kw})
 
 
-def run_all(cfg, **kw):
-    events = []
-    gen = iter_train(cfg, **kw)
-    try:
-        while True:
-            events.append(next(gen))
-    except StopIteration as stop:
-        return events, stop.value
-
-
-def _env():
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    return env
 
 
 def test_cli_run_writes_checkpoint_the_app_reads(tmp_path):
@@ -48,7 +28,7 @@ def test_cli_run_writes_checkpoint_the_app_reads(tmp_path):
     args = [sys.executable, "-m", "trainer", "--preset", "dcgan-32", "--data", "digits", "--kimg", "0.128",
             "--resolution", "16", "--ngf", "8", "--ndf", "8", "--batch", "16", "--threads", "1",
             "--no-progress", "--out", str(run)]
-    r = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(args, cwd=ROOT, env=trainer_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads((run / "config.json").read_text())["kimg"] == 0.128
     events = list(read_events(run / "events.jsonl"))
@@ -66,7 +46,7 @@ def test_cli_run_writes_checkpoint_the_app_reads(tmp_path):
     grids = [e for e in events if e["type"] == "grid"]
     assert grids and (run / grids[-1]["path"]).is_file()
     info = subprocess.run([sys.executable, "-m", "ganexplorer.cli", "info", str(ckpt)], cwd=ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=60)
+                          env=trainer_env(), capture_output=True, text=True, timeout=60)
     assert info.returncode == 0 and "dcgan, 16x16" in info.stdout, info.stderr
 
 
@@ -95,7 +75,7 @@ def test_sigkill_then_resume(tmp_path):
     args = [sys.executable, "-m", "trainer", "--preset", "dcgan-32", "--data", "digits", "--kimg", "50",
             "--resolution", "16", "--ngf", "8", "--ndf", "8", "--batch", "16", "--snap-kimg", "0.032",
             "--threads", "1", "--no-progress", "--out", str(run)]
-    p = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(args, cwd=ROOT, env=trainer_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -215,7 +195,7 @@ def test_sigterm_saves_and_exits_cleanly(tmp_path):
     args = [sys.executable, "-m", "trainer", "--preset", "dcgan-32", "--data", "digits", "--kimg", "50",
             "--resolution", "16", "--ngf", "8", "--ndf", "8", "--batch", "16", "--threads", "1",
             "--tick-seconds", "0.2", "--no-progress", "--out", str(run)]
-    p = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(args, cwd=ROOT, env=trainer_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
         log = run / "events.jsonl"

@@ -1,7 +1,10 @@
 """Tiny models made in the tests (real networks, small enough for a 2-core CI)."""
 from __future__ import annotations
 
+import json
+import struct
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -24,4 +27,19 @@ def tiny_dcgan(seed: int = 0, **kw) -> DCGANGenerator:
 
 def save_tiny_dcgan(path: Path, seed: int = 0, **kw) -> Path:
     save_checkpoint(path, {"G": tiny_dcgan(seed, **kw)}, {"name": "tiny test DCGAN", "licence": "test"})
+    return path
+
+
+def rewrite_native_header(path: Path, mutate: Callable[[dict], None]) -> Path:
+    """Change the JSON description inside a native .safetensors file in place (`mutate` edits
+    the dict), keeping the tensors: for files that lie about their own architecture."""
+    data = path.read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    meta = json.loads(header["__metadata__"]["ganexplorer"])
+    mutate(meta)
+    header["__metadata__"]["ganexplorer"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * ((8 - len(raw) % 8) % 8)   # safetensors pads the header to 8 bytes
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
     return path
