@@ -71,28 +71,26 @@ def _positive(name: str, lo: int = 1, hi: int = 100_000):
     return parse
 
 
-def _nonneg_float(name: str):
+def _float(name: str, nonneg: bool = False):
+    """A finite float (and >= 0 with nonneg) for flag `name`, else a message naming it."""
     def parse(text: str) -> float:
         try:
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not np.isfinite(v) or v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be zero or more, got {text}")
+        if not np.isfinite(v) or (nonneg and v < 0):
+            rule = "zero or more" if nonneg else "a finite number"
+            raise argparse.ArgumentTypeError(f"{name} must be {rule}, got {text}")
         return v
     return parse
+
+
+def _nonneg_float(name: str):
+    return _float(name, nonneg=True)
 
 
 def _finite(name: str):
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not np.isfinite(v):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number, got {text}")
-        return v
-    return parse
+    return _float(name)
 
 
 def _pair(name: str):

@@ -226,22 +226,22 @@ class Preset:
 
 # Presets: overrides on the dataclass defaults. Hyper-parameters follow the papers' own
 # configurations (pytorch/examples DCGAN; StyleGAN2-ADA's 'auto' config scaled for size).
+# pytorch/examples' DCGAN recipe, shared by both DCGAN presets.
+_DCGAN = dict(arch="dcgan", batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5, beta2=0.999, loss="ns",
+              r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100, snap_kimg=5.0)
+
 # The one catalogue of presets: the trainer's --preset and the wizard's menu.
 PRESETS: dict[str, Preset] = {
     "dcgan-32": Preset(
         "DCGAN, 32×32",
         "The classic DCGAN (Radford et al. 2015): small and fast. Good for digits, icons and "
         "first experiments; minutes on a CPU. No style mixing or per-layer controls.",
-        dict(arch="dcgan", resolution=32, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
-             beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
-             snap_kimg=5.0),
+        dict(_DCGAN, resolution=32),
         rough_img_per_s={"cpu": 750.0, "cuda": 20000.0}),
     "dcgan-64": Preset(
         "DCGAN, 64×64",
         "The same DCGAN at 64×64: four times the pixels, roughly three times the time per image.",
-        dict(arch="dcgan", resolution=64, batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5,
-             beta2=0.999, loss="ns", r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100,
-             snap_kimg=5.0),
+        dict(_DCGAN, resolution=64),
         rough_img_per_s={"cpu": 150.0, "cuda": 8000.0}),
     "stylegan2-64": Preset(
         "StyleGAN2, 64×64",
