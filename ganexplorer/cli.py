@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for; the message names it."""
+from .cli_common import (EXIT_USAGE, UsageError, check_out, export_meta, finite, load_array, load_latent,
+                         nonneg_float, open_model, pair, positive, psi_value, seed_list, set_load_options,
+                         write_recording)
+from .latent.arithmetic import DEFAULT_SIGMA
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,115 +40,16 @@ class _Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------- argument types
 
-def _psi(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--psi must be a number such as 0.7, not {text!r}") from None
-    if not np.isfinite(v) or not -5 <= v <= 5:
-        raise argparse.ArgumentTypeError(f"--psi must be between -5 and 5, got {text}")
-    return v
-
-
-def _seeds(text: str) -> list[int]:
-    from .latent.sampling import parse_seeds
-    try:
-        return parse_seeds(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _positive(name: str, lo: int = 1, hi: int = 100_000):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{name} must be between {lo} and {hi}, got {v}")
-        return v
-    return parse
-
-
-def _float(name: str, nonneg: bool = False):
-    """A finite float (and >= 0 with nonneg) for flag `name`, else a message naming it."""
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not np.isfinite(v) or (nonneg and v < 0):
-            rule = "zero or more" if nonneg else "a finite number"
-            raise argparse.ArgumentTypeError(f"{name} must be {rule}, got {text}")
-        return v
-    return parse
-
-
-def _nonneg_float(name: str):
-    return _float(name, nonneg=True)
-
-
-def _finite(name: str):
-    return _float(name)
-
-
-def _pair(name: str):
-    def parse(text: str) -> tuple[float, float]:
-        parts = text.split(",")
-        if len(parts) != 2:
-            raise argparse.ArgumentTypeError(f"{name} takes two numbers X,Y such as 0.1,-0.2, not {text!r}")
-        return (_finite(name)(parts[0]), _finite(name)(parts[1]))
-    return parse
-
-
-def _group(text: str) -> tuple[float, list[int]]:
-    text = text.strip()
-    sign = -1.0 if text.startswith("-") else 1.0
-    body = text[1:] if text[:1] in "+-" else text
-    return sign, _seeds(body)
+def _group(text: str) -> tuple[float, list[int], str]:
+    """'+1,2,3', '-4,5,6' or 'smiling woman=+1,2,3': (sign, seeds, name or '')."""
+    name, _, body = text.rpartition("=")
+    body = body.strip()
+    sign = -1.0 if body.startswith("-") else 1.0
+    body = body[1:] if body[:1] in "+-" else body
+    return sign, seed_list(body), name.strip()
 
 
 # ---------------------------------------------------------------- helpers
-
-_ALLOW_NONFINITE = False   # --allow-nonfinite of the current command (set by main)
-_C_DIM: int | None = None  # --c-dim of the current command (set by main)
-
-
-def _load(path: str, device: str):
-    from .models.registry import load_model
-    model = load_model(path)
-    if model.nonfinite and not _ALLOW_NONFINITE:
-        raise UsageError(f"{model.path.name}: {model.nonfinite} Pass --allow-nonfinite to use it anyway.")
-    from .models.declared import apply_declared
-    model = apply_declared(model, _C_DIM)   # a DCGAN's declared (or remembered) label size
-    dev = _device(device)
-    if dev != "cpu":
-        model.G.to(dev)
-    return model
-
-
-def _device(name: str) -> str:
-    import torch
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available; use --device cpu")
-    return name
-
-
-def _check_out(out: str, allowed: tuple[str, ...]) -> Path:
-    p = Path(out)
-    if p.suffix.lower() not in allowed:
-        raise UsageError(f"--out {out}: the file name must end in {' or '.join(allowed)}")
-    if not p.parent.exists():
-        raise UsageError(f"--out {out}: the folder {p.parent} does not exist")
-    return p
-
-
-def _meta(model, **extra) -> dict:
-    return {"app": "ganexplorer", "checkpoint": model.path.name, "checkpoint_sha256": model.sha256,
-            "format": model.format, **extra}
-
 
 def _save_grid(model, ws: np.ndarray, out: Path, cols: int, meta: dict, labels=None,
                noise_mode: str = "const", images: np.ndarray | None = None) -> None:
@@ -162,20 +62,10 @@ def _save_grid(model, ws: np.ndarray, out: Path, cols: int, meta: dict, labels=N
     save_image(grid, out, meta, latents={"ws": ws})
 
 
-def _load_array(path: str, name: str) -> np.ndarray:
-    try:
-        a = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{name} {path}: not a readable .npy array ({e})") from None
-    if isinstance(a, np.lib.npyio.NpzFile):
-        raise UsageError(f"{name} {path}: give a .npy array, not an .npz archive")
-    return a
-
-
 # ---------------------------------------------------------------- commands
 
 def cmd_info(args) -> None:
-    model = _load(args.ckpt, "cpu")
+    model = open_model(args.ckpt, "cpu")
     d = model.describe()
     if args.json:
         print(json.dumps(d, indent=1, default=str))
@@ -197,15 +87,15 @@ def cmd_generate(args) -> None:
     per_seed = "{seed}" in args.out          # --out dir/{seed}.png: one file per seed
     if per_seed and args.seeds is None:
         raise UsageError(f"--out {args.out}: {{seed}} in the file name needs --seeds")
-    out = _check_out(args.out.replace("{seed}", "0") if per_seed else args.out, (".png", ".npy"))
-    model = _load(args.ckpt, args.device)
+    out = check_out(args.out.replace("{seed}", "0") if per_seed else args.out, (".png", ".npy"))
+    model = open_model(args.ckpt, args.device)
     G = model.G
     from .render.synth import labels_for, seeds_to_ws, synthesize, z_to_ws
     if args.z is not None:
-        z = _load_array(args.z, "--z").astype(np.float32)
+        z = load_array(args.z, "--z").astype(np.float32)
         if z.ndim == 1:
             z = z[None]
-        c = _load_array(args.c, "--c").astype(np.float32) if args.c else None
+        c = load_array(args.c, "--c").astype(np.float32) if args.c else None
         if z.ndim != 2 or z.shape[1] != G.z_dim:
             raise UsageError(f"--z {args.z}: expected shape [N, {G.z_dim}], got {list(z.shape)}")
         if c is None and args.class_index is not None:
@@ -226,11 +116,11 @@ def cmd_generate(args) -> None:
             with open(tmp, "wb") as f:
                 np.save(f, img.astype(np.float32))
     elif len(ws) == 1 and not args.labels:   # one image: its exact pixels, no grid frame
-        _save_single(model, ws, out, _meta(model, seeds=seeds, psi=args.psi, noise_mode=args.noise_mode,
+        _save_single(model, ws, out, export_meta(model, seeds=seeds, psi=args.psi, noise_mode=args.noise_mode,
                                            **args.synthesis_meta),
                      args.noise_mode, args.synthesis)
     else:
-        _save_grid(model, ws, out, args.cols, _meta(model, seeds=seeds, psi=args.psi,
+        _save_grid(model, ws, out, args.cols, export_meta(model, seeds=seeds, psi=args.psi,
                                                     noise_mode=args.noise_mode, **args.synthesis_meta),
                    labels=[str(s) for s in seeds] if (seeds and args.labels) else None,
                    noise_mode=args.noise_mode,
@@ -260,11 +150,11 @@ def _save_single(model, ws: np.ndarray, out: Path, meta: dict, noise_mode: str,
 def _save_per_seed(model, ws: np.ndarray, seeds: list[int], args) -> None:
     """--out 'dir/{seed}.png': each seed's exact image in its own file."""
     for i, seed in enumerate(seeds):
-        out = _check_out(args.out.replace("{seed}", str(seed)), (".png", ".npy"))
+        out = check_out(args.out.replace("{seed}", str(seed)), (".png", ".npy"))
         synthesis = dict(args.synthesis)
         if "noise" in synthesis:
             synthesis["noise"] = synthesis["noise"][i:i + 1]
-        _save_single(model, ws[i:i + 1], out, _meta(model, seeds=[seed], psi=args.psi,
+        _save_single(model, ws[i:i + 1], out, export_meta(model, seeds=[seed], psi=args.psi,
                                                      noise_mode=args.noise_mode, **args.synthesis_meta),
                      args.noise_mode, synthesis)
     print(f"wrote {len(seeds)} files like {args.out.replace('{seed}', str(seeds[0]))}")
@@ -285,7 +175,7 @@ def _synthesis_options(args, G, n: int) -> None:
         args.synthesis["transform"] = input_transform(translate, rotate)
         args.synthesis_meta.update(translate=list(translate), rotate=rotate)
     if args.noise is not None:
-        noise = _load_array(args.noise, "--noise").astype(np.float32)
+        noise = load_array(args.noise, "--noise").astype(np.float32)
         try:
             G.check_noise(noise.shape, n)
         except ValueError as e:
@@ -295,10 +185,10 @@ def _synthesis_options(args, G, n: int) -> None:
 
 
 def cmd_interpolate(args) -> None:
-    out = _check_out(args.out, (".png", ".gif", ".mp4"))
+    out = check_out(args.out, (".png", ".gif", ".mp4"))
     if len(args.seeds) < 2:
         raise UsageError("--seeds needs at least two seeds, like 1,2")
-    model = _load(args.ckpt, args.device)
+    model = open_model(args.ckpt, args.device)
     from .export.images import make_grid, to_uint8
     from .render.recipes import interpolation_ws
     from .render.synth import synthesize
@@ -306,7 +196,7 @@ def cmd_interpolate(args) -> None:
     ws = interpolation_ws(model.G, args.seeds, args.steps, method, args.space, args.psi, args.loop,
                           class_index=args.class_index)
     frames = to_uint8(synthesize(model.G, ws))
-    meta = _meta(model, seeds=args.seeds, psi=args.psi, steps=args.steps, method=method, space=args.space)
+    meta = export_meta(model, seeds=args.seeds, psi=args.psi, steps=args.steps, method=method, space=args.space)
     if out.suffix.lower() == ".png":
         from .export.metadata import save_image
         save_image(make_grid(frames, cols=len(frames)), out, meta, latents={"ws": ws})
@@ -317,22 +207,24 @@ def cmd_interpolate(args) -> None:
 
 
 def cmd_arithmetic(args) -> None:
-    out = _check_out(args.out, (".png",))
+    out = check_out(args.out, (".png",))
     if len(args.group) < 2:
         raise UsageError("give at least two --group options, like --group +1,2,3 --group -4,5,6")
-    model = _load(args.ckpt, args.device)
+    model = open_model(args.ckpt, args.device)
     from .export.metadata import save_image
     from .render.figures import arithmetic_figure
     from .render.recipes import arithmetic_ws
-    signs = [s for s, _ in args.group]
-    groups = [g for _, g in args.group]
+    signs = [s for s, _, _ in args.group]
+    groups = [g for _, g, _ in args.group]
+    names = [n or default for (_, _, n), default in zip(args.group, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")]
     r = arithmetic_ws(model.G, groups, signs, args.space, args.psi, args.neighbours, args.sigma,
                       args.noise_seed, class_index=args.class_index)
-    # Layout as in the DCGAN paper (shared with the window): one row per group (members then
-    # the mean, labelled with its sign), a last row with the result and its neighbours.
-    fig = arithmetic_figure(model.G, r, signs, [[str(s) for s in g] for g in groups])
-    grid = fig.image(labels=args.labels)
-    meta = _meta(model, groups=groups, signs=signs, psi=args.psi, space=args.space,
+    # Laid out as the DCGAN paper's fig. 7 (shared with the window): each group's seeds in a
+    # column over their mean, the signs between the means, "=", the result, its neighbours.
+    fig = arithmetic_figure(model.G, r, signs, [[f"seed {s}" for s in g] for g in groups],
+                            names=names, sigma=args.sigma)
+    grid = fig.image()
+    meta = export_meta(model, groups=groups, names=names, signs=signs, psi=args.psi, space=args.space,
                  neighbours=args.neighbours, sigma=args.sigma, noise_seed=args.noise_seed)
     save_image(grid, out, meta, latents={"result": r.result, "neighbours": r.neighbours,
                                           "means": r.means})
@@ -340,8 +232,8 @@ def cmd_arithmetic(args) -> None:
 
 
 def cmd_mix(args) -> None:
-    out = _check_out(args.out, (".png",))
-    model = _load(args.ckpt, args.device)
+    out = check_out(args.out, (".png",))
+    model = open_model(args.ckpt, args.device)
     from .export.metadata import save_image
     from .render.figures import mixing_figure
     from .render.recipes import mixing_ws
@@ -351,7 +243,7 @@ def cmd_mix(args) -> None:
     from .latent.stylemix import resolve_layers
     span = resolve_layers(args.layers, model.G.num_ws, model.G.img_resolution, model.G.ws_per_resolution,
                           model.G.ws_sampling_rates())
-    meta = _meta(model, rows=args.rows, cols=args.cols, layers=list(span), psi=args.psi)
+    meta = export_meta(model, rows=args.rows, cols=args.cols, layers=list(span), psi=args.psi)
     save_image(grid, out, meta, latents={"cells": cells})
     print(f"wrote {out} (layers {span[0]}-{span[1] - 1} from the column sources)")
 
@@ -361,8 +253,8 @@ def cmd_directions(args) -> None:
     if args.method == "labelled":
         return run_labelled(args)
     reject_labelled_flags(args)
-    out = _check_out(args.out, (".npz",))
-    model = _load(args.ckpt, args.device)
+    out = check_out(args.out, (".npz",))
+    model = open_model(args.ckpt, args.device)
     from .latent.directions import find_directions
     d = find_directions(model.G, args.method, args.k, args.samples, args.seed)
     d.save(out)
@@ -371,55 +263,21 @@ def cmd_directions(args) -> None:
           + ", ".join(f"{s:.3g}" for s in d.scales) + ")")
 
 
-def _record(model, recording, path: Path, fps: float) -> int:
-    """Render the recorded best latents start -> result and write them as GIF/MP4."""
-    from .export.animation import save_animation
-    from .export.images import to_uint8
-    from .render.synth import synthesize
-    ws = recording.frames_ws()
-    save_animation(to_uint8(synthesize(model.G, ws)), path, fps=fps)
-    return len(ws)
-
-
-def _load_latent(path: str, G) -> np.ndarray:
-    """--latent: .npy [num_ws, w_dim] / [1, num_ws, w_dim] (a DCGAN also takes [z_dim]), or .npz with 'ws'."""
-    if path.lower().endswith(".npz"):
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                if "ws" not in d:
-                    raise UsageError(f"--latent {path}: the archive has no 'ws' array")
-                a = d["ws"]
-        except (OSError, ValueError) as e:
-            raise UsageError(f"--latent {path}: not a readable .npz archive ({e})") from None
-    else:
-        a = _load_array(path, "--latent")
-    a = np.asarray(a, np.float32)
-    if a.ndim == 1 and a.shape[0] == G.w_dim:
-        a = a[None]
-    if a.ndim == 2 and a.shape == (1, G.w_dim) and G.num_ws > 1:
-        a = np.repeat(a, G.num_ws, axis=0)
-    if a.ndim == 2:
-        a = a[None]
-    if a.shape != (1, G.num_ws, G.w_dim):
-        raise UsageError(f"--latent {path}: expected ws [1, {G.num_ws}, {G.w_dim}], got {list(a.shape)}")
-    return a
-
-
 def cmd_edit(args) -> None:
-    out = _check_out(args.out, (".png",))
-    rec_path = _check_out(args.record, (".gif", ".mp4")) if args.record else None
+    out = check_out(args.out, (".png",))
+    rec_path = check_out(args.record, (".gif", ".mp4")) if args.record else None
     from .latent.strokes import StrokeDocument, rasterize
     doc = StrokeDocument.load(args.strokes)
     if doc.is_empty():
         raise UsageError(f"--strokes {args.strokes}: no colour, sketch or warp strokes to satisfy")
-    model = _load(args.ckpt, args.device)
+    model = open_model(args.ckpt, args.device)
     G = model.G
     D = model.D.to(G.w_avg.device) if model.D is not None else None
     from .export.images import to_uint8
     from .export.metadata import save_image
     from .latent.edit import EditConfig, Recording, edit_latent
     from .render.synth import seeds_to_ws
-    ws0 = _load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
+    ws0 = load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
     cfg = EditConfig(steps=args.steps, candidates=args.candidates, lambda_latent=args.lambda_latent,
                      lambda_keep=args.lambda_keep,
                      space=args.space, seed=args.perturb_seed,
@@ -433,7 +291,7 @@ def cmd_edit(args) -> None:
         rec.add(ev)
     from PIL import Image
     img = Image.fromarray(to_uint8(ev.best_image)[0])
-    meta = _meta(model, edit={"strokes": doc.to_dict(), "steps": ev.step, "candidates": cfg.candidates,
+    meta = export_meta(model, edit={"strokes": doc.to_dict(), "steps": ev.step, "candidates": cfg.candidates,
                               "lambda_latent": cfg.lambda_latent, "lambda_keep": cfg.lambda_keep,
                               "perturb_seed": cfg.seed,
                               "cost": {k: round(v, 6) for k, v in ev.terms.items()}},
@@ -441,15 +299,15 @@ def cmd_edit(args) -> None:
     save_image(img, out, meta, latents={"ws": ev.best_ws, "ws_start": ws0})
     msg = f"wrote {out} ({ev.step} steps, cost {ev.best_loss:.4f}, {ev.elapsed:.1f}s)"
     if rec_path:
-        n = _record(model, rec, rec_path, args.fps)
+        n = write_recording(model, rec, rec_path, args.fps)
         msg += f"; {rec_path} ({n} frames)"
     print(msg)
 
 
 def cmd_project(args) -> None:
-    out = _check_out(args.out, (".npz", ".png"))
-    rec_path = _check_out(args.record, (".gif", ".mp4")) if args.record else None
-    model = _load(args.ckpt, args.device)
+    out = check_out(args.out, (".npz", ".png"))
+    rec_path = check_out(args.record, (".gif", ".mp4")) if args.record else None
+    model = open_model(args.ckpt, args.device)
     G = model.G
     dev = G.w_avg.device
     E = model.E.to(dev) if (model.E is not None and not args.no_encoder) else None
@@ -483,20 +341,20 @@ def cmd_project(args) -> None:
         from .export.images import to_uint8
         from .export.metadata import save_image
         save_image(Image.fromarray(to_uint8(ev.image)[0]), out,
-                   _meta(model, projection={"image": Path(args.image).name, "steps": ev.step,
+                   export_meta(model, projection={"image": Path(args.image).name, "steps": ev.step,
                                             "psnr": round(ev.psnr, 3), "encoder": E is not None}),
                    latents={"ws": ev.ws})
     msg = f"wrote {out} (PSNR {ev.psnr:.2f} dB after {ev.step} steps, {ev.elapsed:.1f}s"
     msg += ", started from the encoder's guess)" if E is not None else ")"
     if rec_path:
-        n = _record(model, rec, rec_path, args.fps)
+        n = write_recording(model, rec, rec_path, args.fps)
         msg += f"; {rec_path} ({n} frames)"
     print(msg)
 
 
 def cmd_convert(args) -> None:
-    out = _check_out(args.out, (".safetensors",))
-    model = _load(args.inp, "cpu")
+    out = check_out(args.out, (".safetensors",))
+    model = open_model(args.inp, "cpu")
     from .models.checkpoint import save_checkpoint
     nets = {"G": model.G}
     if model.D is not None and hasattr(model.D, "config"):
@@ -525,17 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("ckpt", metavar="CKPT", help="checkpoint file (any supported format)")
         sp.add_argument("--allow-nonfinite", action="store_true",
                         help="use a model even when its weights hold NaN or infinite values")
-        sp.add_argument("--c-dim", dest="c_dim", type=_positive("--c-dim", 0, 100_000), default=None,
+        sp.add_argument("--c-dim", dest="c_dim", type=positive("--c-dim", 0, 100_000), default=None,
                         help="a DCGAN's last K inputs are a one-hot label (remembered for this file; 0 forgets)")
         return sp
 
     def conditional(sp):
-        sp.add_argument("--class", dest="class_index", type=_positive("--class", 0, 100_000), default=None,
+        sp.add_argument("--class", dest="class_index", type=positive("--class", 0, 100_000), default=None,
                         help="class of a conditional model for every sample (default: seed %% classes)")
 
     def common(sp, psi=True):
         if psi:
-            sp.add_argument("--psi", type=_psi, default=1.0, help="truncation psi (default 1)")
+            sp.add_argument("--psi", type=psi_value, default=1.0, help="truncation psi (default 1)")
         sp.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
         sp.add_argument("--backend", choices=("auto", "eager", "openvino"), default=None,
                         help="render back end: auto (the fast graph once built and checked), eager "
@@ -547,18 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("generate", cmd_generate, "render seeds or given latents to a grid PNG or raw .npy")
     src = sp.add_mutually_exclusive_group(required=True)
-    src.add_argument("--seeds", type=_seeds, help="seeds, e.g. 0-15 or 1,5,9")
+    src.add_argument("--seeds", type=seed_list, help="seeds, e.g. 0-15 or 1,5,9")
     src.add_argument("--z", help="z latents as a .npy array [N, z_dim]")
     sp.add_argument("--c", help="class labels as a .npy array [N, c_dim] (conditional models)")
-    sp.add_argument("--trunc-cutoff", type=_positive("--trunc-cutoff", 0, 1000), default=None,
+    sp.add_argument("--trunc-cutoff", type=positive("--trunc-cutoff", 0, 1000), default=None,
                     help="truncate only the first N layers")
     sp.add_argument("--noise-mode", choices=("const", "random", "none"), default="const")
-    sp.add_argument("--cols", type=_positive("--cols", 1, 1000), default=None)
+    sp.add_argument("--cols", type=positive("--cols", 1, 1000), default=None)
     sp.add_argument("--labels", action="store_true", help="write seeds under the tiles")
     conditional(sp)
-    sp.add_argument("--translate", type=_pair("--translate"), default=None,
+    sp.add_argument("--translate", type=pair("--translate"), default=None,
                     help="StyleGAN3: move the image by X,Y (fractions of its size)")
-    sp.add_argument("--rotate", type=_finite("--rotate"), default=None, help="StyleGAN3: turn the image (degrees)")
+    sp.add_argument("--rotate", type=finite("--rotate"), default=None, help="StyleGAN3: turn the image (degrees)")
     sp.add_argument("--noise", help="per-sample noise .npy in the model's own convention "
                     "(lucidrains: [N, R, R, 1] uniform)")
     sp.add_argument("--out", required=True, help="OUT.png (one seed: its exact image; several: a grid), "
@@ -567,78 +425,80 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("interpolate", cmd_interpolate, "interpolate between seeds into a strip, GIF or MP4")
     conditional(sp)
-    sp.add_argument("--seeds", type=_seeds, required=True, help="two or more seeds: A,B[,C...]")
-    sp.add_argument("--steps", type=_positive("--steps", 2, 10_000), default=8)
+    sp.add_argument("--seeds", type=seed_list, required=True, help="two or more seeds: A,B[,C...]")
+    sp.add_argument("--steps", type=positive("--steps", 2, 10_000), default=8)
     sp.add_argument("--slerp", action="store_true", help="spherical instead of linear")
     sp.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (default) or Z")
     sp.add_argument("--loop", action="store_true", help="return to the first seed")
-    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=24)
+    sp.add_argument("--fps", type=positive("--fps", 1, 120), default=24)
     sp.add_argument("--out", required=True)
     common(sp)
 
     sp = add("arithmetic", cmd_arithmetic, "vector arithmetic on averaged latents (A - B + C)")
     conditional(sp)
     sp.add_argument("--group", type=_group, action="append", default=[], required=True,
-                    help="a signed group of seeds, e.g. +1,2,3 or -4,5,6 (repeat)")
-    sp.add_argument("--neighbours", type=_positive("--neighbours", 0, 64), default=8)
-    sp.add_argument("--sigma", type=_nonneg_float("--sigma"), default=0.25)
-    sp.add_argument("--noise-seed", type=_positive("--noise-seed", 0, 2**32 - 1), default=0)
+                    help="a signed group of seeds, e.g. +1,2,3 or -4,5,6, optionally named: "
+                         "'smiling woman=+1,2,3' (repeat; unnamed groups are A, B, C, ...)")
+    sp.add_argument("--neighbours", type=positive("--neighbours", 0, 64), default=8)
+    sp.add_argument("--sigma", type=nonneg_float("--sigma"), default=DEFAULT_SIGMA,
+                    help=f"noise of the result's neighbours (default {DEFAULT_SIGMA})")
+    sp.add_argument("--noise-seed", type=positive("--noise-seed", 0, 2**32 - 1), default=0)
     sp.add_argument("--space", choices=("z", "w"), default="z", help="average in Z (the paper) or W")
-    sp.add_argument("--labels", action="store_true")
+    sp.add_argument("--labels", action="store_true", help="(kept for old scripts: the figure is always captioned)")
     sp.add_argument("--out", required=True)
     common(sp)
 
     sp = add("mix", cmd_mix, "style-mixing grid: rows take layers from columns")
     conditional(sp)
-    sp.add_argument("--rows", type=_seeds, required=True)
-    sp.add_argument("--cols", type=_seeds, required=True)
+    sp.add_argument("--rows", type=seed_list, required=True)
+    sp.add_argument("--cols", type=seed_list, required=True)
     sp.add_argument("--layers", default="coarse", help="coarse, middle, fine or a range I-J")
     sp.add_argument("--out", required=True)
     common(sp)
 
     sp = add("edit", cmd_edit, "iGAN-style edit: steer a latent to obey colour/sketch/warp strokes")
     src = sp.add_mutually_exclusive_group(required=True)
-    src.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), help="start from this seed")
+    src.add_argument("--seed", type=positive("--seed", 0, 2**32 - 1), help="start from this seed")
     src.add_argument("--latent", help="start from ws in a .npy (or a projection's .npz)")
     sp.add_argument("--strokes", required=True, help="strokes JSON (the edit panel saves the same file)")
-    sp.add_argument("--steps", type=_positive("--steps", 1, 100_000), default=60)
-    sp.add_argument("--candidates", type=_positive("--candidates", 1, 256), default=8,
+    sp.add_argument("--steps", type=positive("--steps", 1, 100_000), default=60)
+    sp.add_argument("--candidates", type=positive("--candidates", 1, 256), default=8,
                     help="K latents optimised together (the start and K-1 perturbations)")
-    sp.add_argument("--lambda-latent", type=_nonneg_float("--lambda-latent"), default=0.1,
+    sp.add_argument("--lambda-latent", type=nonneg_float("--lambda-latent"), default=0.1,
                     help="weight of staying near the start latent (default 0.1)")
-    sp.add_argument("--lambda-keep", type=_nonneg_float("--lambda-keep"), default=1.0,
+    sp.add_argument("--lambda-keep", type=nonneg_float("--lambda-keep"), default=1.0,
                     help="weight of keeping the image where no stroke is (default 1; 0 = iGAN's cost)")
-    sp.add_argument("--lambda-realism", type=_nonneg_float("--lambda-realism"), default=0.02,
+    sp.add_argument("--lambda-realism", type=nonneg_float("--lambda-realism"), default=0.02,
                     help="weight of the discriminator's realism term, when the checkpoint has D")
     sp.add_argument("--space", choices=("auto", "z", "w", "w+"), default="auto")
-    sp.add_argument("--perturb-seed", type=_positive("--perturb-seed", 0, 2**32 - 1), default=0,
+    sp.add_argument("--perturb-seed", type=positive("--perturb-seed", 0, 2**32 - 1), default=0,
                     help="seed of the K-1 perturbed starts")
     sp.add_argument("--record", help="also write the edit start -> result as anim.gif or anim.mp4")
-    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=12)
+    sp.add_argument("--fps", type=positive("--fps", 1, 120), default=12)
     sp.add_argument("--out", required=True, help="edited.png (the latents ride in its metadata)")
     common(sp)
 
     sp = add("project", cmd_project, "project a real image into the latent space")
     sp.add_argument("image", metavar="IMAGE", help="a picture; centre-cropped and resized to the model")
-    sp.add_argument("--steps", type=_positive("--steps", 1, 100_000), default=150)
-    sp.add_argument("--starts", type=_positive("--starts", 1, 256), default=2,
+    sp.add_argument("--steps", type=positive("--steps", 1, 100_000), default=150)
+    sp.add_argument("--starts", type=positive("--starts", 1, 256), default=2,
                     help="latents optimised side by side; the best wins")
     sp.add_argument("--space", choices=("auto", "z", "w", "w+"), default="auto")
-    sp.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), default=0)
-    sp.add_argument("--class", dest="class_index", type=_positive("--class", 0, 100_000), default=None,
+    sp.add_argument("--seed", type=positive("--seed", 0, 2**32 - 1), default=0)
+    sp.add_argument("--class", dest="class_index", type=positive("--class", 0, 100_000), default=None,
                     help="class of a conditional DCGAN")
     sp.add_argument("--no-encoder", action="store_true", help="ignore the checkpoint's encoder E")
     sp.add_argument("--record", help="also write the projection as anim.gif or anim.mp4")
-    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=12)
+    sp.add_argument("--fps", type=positive("--fps", 1, 120), default=12)
     sp.add_argument("--out", required=True, help="result.npz (ws, image, target, psnr) or result.png")
     common(sp, psi=False)
 
     sp = add("directions", cmd_directions, "find semantic directions (GANSpace PCA, SeFa, or labelled seeds)")
     sp.add_argument("--method", choices=("pca", "sefa", "labelled"), default="sefa")
-    sp.add_argument("--k", type=_positive("--k", 1, 4096), default=10)
-    sp.add_argument("--samples", type=_positive("--samples", 10, 10_000_000), default=10_000,
+    sp.add_argument("--k", type=positive("--k", 1, 4096), default=10)
+    sp.add_argument("--samples", type=positive("--samples", 10, 10_000_000), default=10_000,
                    help="sampled w: PCA's population and every direction's std (its unit)")
-    sp.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), default=0)
+    sp.add_argument("--seed", type=positive("--seed", 0, 2**32 - 1), default=0)
     from .cli_labelled import add_labelled_arguments
     add_labelled_arguments(sp)
     sp.add_argument("--out", required=True)
@@ -691,9 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from .__main__ import main as gui_main
         return gui_main([])
-    global _ALLOW_NONFINITE, _C_DIM
-    _ALLOW_NONFINITE = bool(getattr(args, "allow_nonfinite", False))
-    _C_DIM = getattr(args, "c_dim", None)
+    set_load_options(bool(getattr(args, "allow_nonfinite", False)), getattr(args, "c_dim", None))
     if getattr(args, "backend", None) is not None:
         from .render.backends import set_preference
         # A named back end is what the user asked for: build (or read) it, then render with it.

@@ -3,9 +3,9 @@
     ganexplorer drag CKPT (--seed S | --latent L.npy) --points "x0,y0>x1,y1;..." [--mask M.png]
                      --steps N --out out.png [--record anim.mp4|anim.gif] [--json track.json]
 
-Registered by `cli.build_parser` (one concern per file: the shared cli.py keeps its helpers,
-this module the drag command). Points are image pixels of the model's output size: x the
-column, y the row, (0, 0) the top-left pixel's centre.
+Registered by `cli.build_parser` (one concern per file: cli_common.py holds the helpers every
+command shares, this module the drag command). Points are image pixels of the model's output
+size: x the column, y the row, (0, 0) the top-left pixel's centre.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import (UsageError, _check_out, _finite, _load, _load_latent, _meta, _nonneg_float, _positive,
-                  _record)
+from .cli_common import (UsageError, check_out, export_meta, finite, load_latent, nonneg_float, open_model, positive,
+                         write_recording)
 
 _NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*"
 _PAIR = re.compile(rf"^({_NUMBER}),({_NUMBER})>({_NUMBER}),({_NUMBER})$")
@@ -63,11 +63,11 @@ def cmd_drag(args) -> None:
     from .latent.drag import DragConfig, drag_steps, feature_layer, tracking_radius
     from .latent.edit import Recording
     from .render.synth import seeds_to_ws
-    out = _check_out(args.out, (".png",))
-    rec_path = _check_out(args.record, (".gif", ".mp4")) if args.record else None
-    json_path = _check_out(args.json, (".json",)) if args.json else None
+    out = check_out(args.out, (".png",))
+    rec_path = check_out(args.record, (".gif", ".mp4")) if args.record else None
+    json_path = check_out(args.json, (".json",)) if args.json else None
     handles, targets = args.points
-    model = _load(args.ckpt, args.device)
+    model = open_model(args.ckpt, args.device)
     G = model.G
     R = G.img_resolution
     for name, pts in (("handle", handles), ("target", targets)):
@@ -78,7 +78,7 @@ def cmd_drag(args) -> None:
     if args.layer is not None and args.layer not in G.feature_layers():
         raise UsageError(f"--layer {args.layer}: this model's feature layers are {', '.join(G.feature_layers())}")
     mask = load_mask(args.mask, R) if args.mask else None
-    ws0 = _load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
+    ws0 = load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
     cfg = DragConfig(steps=args.steps, lr=args.lr, r1=args.r1, r2=args.r2, lambda_mask=args.lambda_mask,
                      n_ws=args.n_ws, layer=args.layer, stop_distance=args.stop_distance)
     problems = cfg.validate()
@@ -99,7 +99,7 @@ def cmd_drag(args) -> None:
                  "mask": Path(args.mask).name if args.mask else None}
     from PIL import Image
     save_image(Image.fromarray(to_uint8(st.image)[0]), out,
-               _meta(model, drag=drag_meta, seed=None if args.latent else args.seed, psi=args.psi),
+               export_meta(model, drag=drag_meta, seed=None if args.latent else args.seed, psi=args.psi),
                latents={"ws": st.ws, "ws_start": ws0})
     msg = (f"wrote {out} ({st.step} steps, {st.elapsed:.1f}s; handles "
            + ", ".join(f"{d:.1f}" for d in st.distances) + " px from their targets"
@@ -111,7 +111,7 @@ def cmd_drag(args) -> None:
             "reached": st.reached, "track": track}, indent=1))
         msg += f"; {json_path}"
     if rec_path:
-        n = _record(model, rec, rec_path, args.fps)
+        n = write_recording(model, rec, rec_path, args.fps)
         msg += f"; {rec_path} ({n} frames)"
     print(msg)
 
@@ -121,30 +121,30 @@ def add_drag_parser(add, common) -> None:
     from .latent.drag import PAPER_LR, PAPER_N_WS
     sp = add("drag", cmd_drag, "DragGAN point editing: drag handle points of an image to targets")
     src = sp.add_mutually_exclusive_group(required=True)
-    src.add_argument("--seed", type=_positive("--seed", 0, 2**32 - 1), help="start from this seed")
+    src.add_argument("--seed", type=positive("--seed", 0, 2**32 - 1), help="start from this seed")
     src.add_argument("--latent", help="start from ws in a .npy (or a projection's .npz)")
     sp.add_argument("--points", type=parse_points, required=True,
                     help='handle>target pairs in image pixels, e.g. "20,30>28,30;40,12>40,20"')
     sp.add_argument("--mask", help="picture of the region that may move (white) and that stays (black)")
-    sp.add_argument("--steps", type=_positive("--steps", 1, 100_000), default=200,
+    sp.add_argument("--steps", type=positive("--steps", 1, 100_000), default=200,
                     help="optimisation steps at most (stops early when every handle arrives)")
-    sp.add_argument("--lr", type=_finite("--lr"), default=PAPER_LR,
+    sp.add_argument("--lr", type=finite("--lr"), default=PAPER_LR,
                     help=f"Adam step size on the optimised ws (default {PAPER_LR:g}, the paper's)")
-    sp.add_argument("--r1", type=_nonneg_float("--r1"), default=3.0,
+    sp.add_argument("--r1", type=nonneg_float("--r1"), default=3.0,
                     help="motion-supervision radius in pixels (default 3)")
-    sp.add_argument("--r2", type=_positive("--r2", 0, 1000), default=None,
+    sp.add_argument("--r2", type=positive("--r2", 0, 1000), default=None,
                     help="point-tracking search half-size in pixels (default 12, the paper's; "
                     "image size / 16 below 192 px)")
-    sp.add_argument("--lambda-mask", type=_nonneg_float("--lambda-mask"), default=20.0,
+    sp.add_argument("--lambda-mask", type=nonneg_float("--lambda-mask"), default=20.0,
                     help="weight of keeping the unmasked region fixed (default 20)")
-    sp.add_argument("--n-ws", type=_positive("--n-ws", 1, 1000), default=PAPER_N_WS,
+    sp.add_argument("--n-ws", type=positive("--n-ws", 1, 1000), default=PAPER_N_WS,
                     help=f"optimise the first N ws rows; the rest stay fixed (default {PAPER_N_WS})")
     sp.add_argument("--layer", default=None, help="feature map for supervision and tracking "
                     "(default: the paper's 6th block, or the one before the last on small models)")
-    sp.add_argument("--stop-distance", type=_nonneg_float("--stop-distance"), default=None,
+    sp.add_argument("--stop-distance", type=nonneg_float("--stop-distance"), default=None,
                     help="stop when every handle is this close, in pixels (default 1; 2 for > 5 handles)")
     sp.add_argument("--record", help="also write the drag start -> result as anim.gif or anim.mp4")
-    sp.add_argument("--fps", type=_positive("--fps", 1, 120), default=12)
+    sp.add_argument("--fps", type=positive("--fps", 1, 120), default=12)
     sp.add_argument("--json", help="track.json: the handle positions after every step")
     sp.add_argument("--out", required=True, help="out.png (the latents ride in its metadata)")
     common(sp)

@@ -4,26 +4,26 @@
                            [--orthogonal-to D.npz] [--name NAME] --out d.npz
 
 The arguments are added to cli.py's `directions` command, whose `cmd_directions` hands
-this method over to `run_labelled` (one concern per file: cli.py stays the shared core).
+this method over to `run_labelled` (shared helpers from cli_common.py, never from cli.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .cli import UsageError, _check_out, _load, _nonneg_float, _seeds
+from .cli_common import UsageError, check_out, nonneg_float, open_model, seed_list
 
 
 def add_labelled_arguments(sp) -> None:
     """The labelled method's flags on the `directions` sub-parser."""
-    sp.add_argument("--pos", type=_seeds, default=None,
+    sp.add_argument("--pos", type=seed_list, default=None,
                     help="labelled: seeds that have the attribute, e.g. 1,4,9-12")
-    sp.add_argument("--neg", type=_seeds, default=None, help="labelled: seeds that lack it")
+    sp.add_argument("--neg", type=seed_list, default=None, help="labelled: seeds that lack it")
     sp.add_argument("--csv", default=None, help="labelled: a 'seed,label' file (label 1/0, yes/no, +/-)")
     sp.add_argument("--orthogonal-to", dest="orthogonal_to", action="append", default=[],
                     metavar="D.npz", help="labelled: keep the directions in this file fixed "
                     "(conditional manipulation; repeat for more files)")
     sp.add_argument("--name", default=None, help="labelled: the attribute's name (default: the file name)")
-    sp.add_argument("--svm-c", dest="svm_c", type=_nonneg_float("--svm-c"), default=None,
+    sp.add_argument("--svm-c", dest="svm_c", type=nonneg_float("--svm-c"), default=None,
                     help="labelled: the linear SVM's regularisation C (default 0.01)")
 
 
@@ -39,7 +39,7 @@ def reject_labelled_flags(args) -> None:
 def run_labelled(args) -> None:
     from .latent.directions import Directions
     from .latent.labelled import DEFAULT_C, labelled_direction, read_label_csv
-    out = _check_out(args.out, (".npz",))
+    out = check_out(args.out, (".npz",))
     pos, neg = list(args.pos or []), list(args.neg or [])
     if args.csv:
         try:
@@ -52,7 +52,7 @@ def run_labelled(args) -> None:
                          "or a --csv file of 'seed,label' rows")
     if args.svm_c is not None and args.svm_c <= 0:
         raise UsageError("--svm-c must be more than 0")
-    model = _load(args.ckpt, args.device)
+    model = open_model(args.ckpt, args.device)
     G = model.G
     others = []
     for path in args.orthogonal_to:

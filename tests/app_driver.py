@@ -28,7 +28,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     import ganexplorer.__main__ as entry
-    from ganexplorer.session.state import Group
+    from ganexplorer.session.state import Group, View
     from ganexplorer.ui.main_window import MainWindow
 
     app = QApplication(["ganexplorer"])
@@ -60,7 +60,7 @@ def main() -> int:
             w = window()
             w.act_pin.trigger()
             ids = tuple(p.id for p in w.state.pins)
-            w.change("group", None, groups=(Group(1.0, ids), Group(-1.0, ()), Group(1.0, ())))
+            w.change_sub(View.ARITHMETIC, "group", None, groups=(Group(1.0, ids), Group(-1.0, ()), Group(1.0, ())))
             poll(lambda: saved_pins(w) == 2, lambda: say(ready=True, pid=os.getpid(),
                                                         file=str(w.autosave.path)))
 
@@ -84,7 +84,7 @@ def main() -> int:
         def report():
             w = window()
             s = w.state
-            say(pins=[p.label for p in s.pins], groups=[list(g.pin_ids) for g in s.groups],
+            say(pins=[p.label for p in s.pins], groups=[list(g.pin_ids) for g in s.sub(View.ARITHMETIC).groups],
                 model=os.path.basename(str(w.current_model().path)), dirty=w.dirty,
                 history=w.history.labels(), recovery_left=[f for f in os.listdir(w.autosave.folder)])
             w.mark_saved()

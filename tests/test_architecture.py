@@ -27,8 +27,9 @@ def test_every_import_contract_is_kept():
 def test_the_layers_contract_is_the_documented_order():
     layers = [c for c in PYPROJECT["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
     assert len(layers) == 1 and layers[0]["containers"] == ["ganexplorer"]
-    assert layers[0]["layers"] == ["__main__", "ui | cli", "session", "render", "latent | export", "models",
-                                   "atomic | resources | runs"]
+    # Every CLI module has its place, under cli.py, so a cycle among them breaks `make lint`.
+    assert layers[0]["layers"] == ["__main__", "ui | cli", "cli_drag | cli_labelled", "cli_common", "session",
+                                   "views", "render", "latent | export", "models", "atomic | resources | runs"]
 
 
 def test_core_imports_without_qt():

@@ -60,6 +60,7 @@ def test_prepare_async_returns_before_the_graph_is_ready(monkeypatch):
     G = tiny_dcgan()
     release = threading.Event()
     real = openvino_rt.convert
+    monkeypatch.setattr(graphs, "IN_CHILD", False)       # the patched converter runs here
     monkeypatch.setattr(openvino_rt, "convert", lambda *a: (release.wait(60), real(*a)))
     prepared = backends.prepare_async(G, (1, 1, G.w_dim))
     assert not prepared.ready() and not prepared.done()
@@ -79,6 +80,7 @@ def test_a_runtime_that_raises_is_discarded_and_eager_serves(monkeypatch, caplog
     def broken(*_args):
         raise RuntimeError("the converter exploded")
     monkeypatch.setattr(openvino_rt, "available", lambda: True)
+    monkeypatch.setattr(graphs, "IN_CHILD", False)
     monkeypatch.setattr(openvino_rt, "convert", broken)
     with caplog.at_level(logging.WARNING, logger="ganexplorer.render"):
         prepared = backends.prepare_async(G, ws.shape)

@@ -9,11 +9,14 @@ from ganexplorer.latent.strokes import ColorStroke, SketchStroke, StrokeDocument
 RUN_MS = 60_000
 
 
-def _panel(w):
+def _panel(w, live: bool = False):
+    """The Edit panel, shown. live=False: strokes wait for Optimise (the tests of the Optimise
+    path); test_ui_edit_live.py drives the live mode."""
     from ganexplorer.ui.panels.edit_panel import EditPanel
     p = w.edit_panel
     assert isinstance(p, EditPanel)
     w.tabs.setCurrentWidget(p)
+    p.live_box.setChecked(live)
     return p
 
 

@@ -105,3 +105,14 @@ def test_encoder_trains_and_starts_the_projection(tmp_path):
     assert guess_psnr > rand.psnr
     ev = run_projection(model.G, tgt, ProjectConfig(steps=60, starts=1, pool=0), E=model.E)
     assert ev.psnr >= max(guess_psnr, 25)
+
+
+def test_psnr_uint8_is_computed_on_the_displayed_8_bit_images():
+    from ganexplorer.latent.project import psnr_uint8
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = a.copy()
+    assert psnr_uint8(a, b) == float("inf")
+    b[0, 0, 0] = 255                                   # one channel of one pixel off by the peak
+    assert psnr_uint8(a, b) == pytest.approx(10 * np.log10(48))   # mse = 255^2 / 48
+    with pytest.raises(ValueError, match="one shape"):
+        psnr_uint8(a, b[:2])

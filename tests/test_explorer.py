@@ -15,6 +15,7 @@ from ganexplorer.render.synth import seeds_to_ws
 from ganexplorer.session.explorer import Explorer, InlineJobs
 from ganexplorer.session.io import SessionError, save_session
 from ganexplorer.session.state import Group, SessionState
+from ganexplorer.views import View
 
 
 class Drag:
@@ -72,11 +73,11 @@ def test_a_drag_is_one_step_and_skips_the_browse_grid_until_release(core):
     for v in (0.9, 0.8, 0.7):
         core.change(f"ψ {v}", drag, psi=v)
     assert len(core.history) == 2 and core.state.psi == 0.7
-    assert core.sent[-1].grid_seeds == ()                # mid-drag: only the main image
+    assert core.sent[-1].part.grid_seeds == ()           # mid-drag: only the main image
     drag.done = True
     core.change("ψ 0.7", drag, psi=0.7)
     assert len(core.history) == 2
-    assert core.sent[-1].grid_seeds == tuple(range(0, 12))
+    assert core.sent[-1].part.grid_seeds == tuple(range(0, 12))
 
 
 def test_muted_changes_are_not_gestures(core):
@@ -88,14 +89,14 @@ def test_muted_changes_are_not_gestures(core):
 def test_requests_follow_state_and_view_and_stale_results_are_dropped(core):
     core.change("seed 3", None, seed=3)
     req = core.sent[-1]
-    assert req.view == "sample" and req.current.seed == 3 and req.stamp == core.gate.latest
+    assert req.view == View.SAMPLE and req.current.seed == 3 and req.stamp == core.gate.latest
     old = RENDERER.render(req)
-    assert core.set_view("interpolate") and core.sent[-1].view == "interpolate"
-    assert core.sent[-1].grid_seeds == ()
+    assert core.set_view(View.INTERPOLATE) and core.sent[-1].view == View.INTERPOLATE
+    assert not hasattr(core.sent[-1].part, "grid_seeds")   # the browse grid belongs to Sample
     assert core.accept(old) is None                      # the sample result came too late
     changed = show(core)
     assert changed is not None and "strip" in core.figures
-    assert core.last_result.view == "interpolate"
+    assert core.last_result.view == View.INTERPOLATE
 
 
 def test_accept_records_the_latent_and_pins_use_it(core, model):
@@ -134,8 +135,9 @@ def test_saved_arithmetic_direction_is_result_minus_last_mean(core):
     s = core.state
     for seed in (1, 2, 3):
         s = s.add_pin(np.zeros((1, 1, 1), np.float32), f"seed {seed}", seed)
-    core.apply(s.replace(groups=(Group(1.0, (1,)), Group(-1.0, (2,)), Group(1.0, (3,)))), "groups")
-    core.set_view("arithmetic")
+    core.apply(s.change_sub(View.ARITHMETIC, groups=(Group(1.0, (1,)), Group(-1.0, (2,)), Group(1.0, (3,)))),
+               "groups")
+    core.set_view(View.ARITHMETIC)
     show(core)
     core.save_arithmetic_direction("smile")
     d = core.state.saved_directions[-1]
@@ -157,24 +159,25 @@ def test_direction_sets_are_computed_once_through_the_job_runner(core):
 
 def test_session_save_read_and_orphans(core, tmp_path):
     core.change("seed 6", None, seed=6)
-    core.set_view("mixing")
+    core.set_view(View.MIXING)
     assert core.dirty and core.autosave.writes == 1     # unsaved work is autosaved
     assert [o.state.seed for o in core.orphans()] == []  # our own autosave is no orphan
     path = tmp_path / "s.json"
     core.save_session(path)
     assert not core.dirty and not core.autosave.path.exists()
     ref, state = Explorer.read_session(path)
-    assert ref.sha256 == core.model.sha256 and state.seed == 6 and state.view == "mixing"
+    assert ref.sha256 == core.model.sha256 and state.seed == 6 and state.view == View.MIXING
     save_session(tmp_path / "none.json", None, SessionState())
     with pytest.raises(SessionError, match="names no model"):
         Explorer.read_session(tmp_path / "none.json")
 
 
 def test_a_new_model_keeps_browsing_settings_and_forgets_results(core, model, tmp_path):
-    core.change("ψ", None, psi=0.7, seed=2, interp_t=0.5)
+    core.apply(core.state.replace(psi=0.7, seed=2).change_sub(View.INTERPOLATE, t=0.5, frames=5), "ψ")
     show(core)
     other = load_model(save_tiny_dcgan(tmp_path / "other.safetensors", seed=1))
     core.model_loaded(other)
-    assert core.state.psi == 0.7 and core.state.seed == 2 and core.state.interp_t == 0.0
+    interp = core.state.sub(View.INTERPOLATE)
+    assert core.state.psi == 0.7 and core.state.seed == 2 and interp.t == 0.0 and interp.frames == 5
     assert core.current_ws() is None and core.last_result is None and core.figures == {}
     assert len(core.history) == 1 and not core.dirty

@@ -112,7 +112,8 @@ def test_generate_with_their_noise_image(tmp_path):
     with torch.no_grad():
         want = G.synthesis(G.mapping(torch.from_numpy(z)), noise=torch.from_numpy(noise)).numpy()
         const = G(torch.from_numpy(z)).numpy()
-    assert np.array_equal(np.load(out), want) and np.abs(want - const).max() > 1e-4
+    # to float tolerance: the CLI picks its thread count by machine load, which changes the summation order
+    assert np.allclose(np.load(out), want, atol=1e-5) and np.abs(want - const).max() > 1e-4
     np.save(npth, noise[:, :8])
     with torch.enable_grad():
         assert cli.main(["generate", str(path), "--z", str(zp), "--noise", str(npth), "--out", str(out)]) == 2

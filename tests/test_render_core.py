@@ -21,6 +21,11 @@ from ganexplorer.render.synth import seeds_to_ws, synthesize
 from ganexplorer.session.history import History
 from ganexplorer.session.io import SessionError, load_session, save_session
 from ganexplorer.session.state import Edit, Group, ModelRef, SessionState
+from ganexplorer.views import View
+from ganexplorer.views.arithmetic import ArithmeticPart
+from ganexplorer.views.interpolate import InterpolatePart
+from ganexplorer.views.mixing import MixingPart
+from ganexplorer.views.sample import SamplePart
 
 
 @pytest.fixture(scope="module")
@@ -96,18 +101,19 @@ def test_stamp_gate_drops_stale_results():
 def test_renderer_matches_the_cli_recipes(model):
     G = model.G
     r = Renderer()
-    res = r.render(RenderRequest(stamp=1, model=model, psi=0.7, current=Source(seed=3), grid_seeds=(0, 1, 2)))
+    res = r.render(RenderRequest(stamp=1, model=model, psi=0.7, current=Source(seed=3),
+                                 part=SamplePart(grid_seeds=(0, 1, 2))))
     assert res.ok, res.error
     want = to_uint8(synthesize(G, seeds_to_ws(G, [3], 0.7)))[0]
     assert np.array_equal(res.figure.array(), want)
     assert np.array_equal(res.extras["grid"].tiles, to_uint8(synthesize(G, seeds_to_ws(G, [0, 1, 2], 0.7))))
     groups = ((1.0, (Source(seed=1), Source(seed=2))), (-1.0, (Source(seed=4),)), (1.0, (Source(seed=7),)))
-    res = r.render(RenderRequest(stamp=2, model=model, view="arithmetic", groups=groups))
+    res = r.render(RenderRequest(stamp=2, model=model, part=ArithmeticPart(groups)))
     assert res.ok, res.error
     ar = arithmetic_ws(G, [[1, 2], [4], [7]], [1.0, -1.0, 1.0], "z", 1.0, 8, 0.25, 0)
     assert np.array_equal(res.data["arith_result"], ar.result)
-    res = r.render(RenderRequest(stamp=3, model=model, view="interpolate", interp_frames=5,
-                                 endpoints=(Source(seed=0), Source(seed=9)), interp_t=1.0))
+    res = r.render(RenderRequest(stamp=3, model=model, part=InterpolatePart(
+        endpoints=(Source(seed=0), Source(seed=9)), t=1.0, frames=5)))
     assert res.ok, res.error
     assert np.array_equal(res.extras["strip"].ws, interpolation_ws(G, [0, 9], 5))
     assert np.array_equal(res.figure.ws, seeds_to_ws(G, [9]))
@@ -118,23 +124,26 @@ def test_renderer_applies_edits_and_never_raises(model):
     r = Renderer()
     v = np.zeros(G.w_dim, np.float32)
     v[0] = 1
-    res = r.render(RenderRequest(stamp=1, model=model, current=Source(seed=5), edits=(EditOp(v, 2.0),)))
+    res = r.render(RenderRequest(stamp=1, model=model, current=Source(seed=5), edits=(EditOp(v, 2.0),),
+                                 part=SamplePart()))
     assert res.ok
     assert np.allclose(res.current_ws - seeds_to_ws(G, [5]), 2.0 * v)
-    bad = r.render(RenderRequest(stamp=2, model=model, current=Source(ws=np.zeros((1, 3, 7), np.float32))))
+    bad = r.render(RenderRequest(stamp=2, model=model, current=Source(ws=np.zeros((1, 3, 7), np.float32)),
+                                 part=SamplePart()))
     assert not bad.ok and "another model" in bad.error
-    empty = r.render(RenderRequest(stamp=3, model=model, view="arithmetic",
-                                   groups=((1.0, ()), (-1.0, (Source(seed=1),)))))
+    empty = r.render(RenderRequest(stamp=3, model=model,
+                                   part=ArithmeticPart(groups=((1.0, ()), (-1.0, (Source(seed=1),))))))
     assert not empty.ok and "group 1 is empty" in empty.error
-    mix = r.render(RenderRequest(stamp=4, model=model, view="mixing", mix_rows=(1,), mix_cols=(2,)))
+    mix = r.render(RenderRequest(stamp=4, model=model, part=MixingPart(rows=(1,), cols=(2,))))
     assert not mix.ok and "styles" in mix.error
     assert r.render(RenderRequest(stamp=5, model=None)).error == "no model is open"
+    assert r.render(RenderRequest(stamp=6, model=model)).error == "the request names no view to show"
 
 
 def test_figure_metadata_reproduces_the_figure(model):
     r = Renderer()
     groups = ((1.0, (Source(seed=1),)), (-1.0, (Source(seed=4), Source(seed=5))), (1.0, (Source(seed=7),)))
-    fig = r.render(RenderRequest(stamp=1, model=model, view="arithmetic", groups=groups)).figure
+    fig = r.render(RenderRequest(stamp=1, model=model, part=ArithmeticPart(groups))).figure
     from ganexplorer.render.figures import export_meta
     meta = export_meta(fig, padding=3, labels=True, tile_size=24)
     again = reproduce(model.G, meta, fig.ws)
@@ -160,7 +169,8 @@ def test_session_round_trip_is_exact(tmp_path):
     s = SessionState(seed=42, psi=0.55, cutoff=3, base_ws=rng.standard_normal((1, 4, 16)).astype(np.float32))
     s = s.add_pin(rng.standard_normal((1, 4, 16)), "pin a", seed=None)
     s = s.add_pin(rng.standard_normal((1, 4, 16)), "seed 3", seed=3, psi=0.55)
-    s = s.replace(groups=(Group(1.0, (1,)), Group(-1.0, (2,)), Group(1.0, ())), view="arithmetic")
+    s = s.change_sub(View.ARITHMETIC, groups=(Group(1.0, (1,)), Group(-1.0, (2,)), Group(1.0, ())))
+    s = s.replace(view=View.ARITHMETIC)
     s = s.with_edit(Edit("SeFa 0", rng.standard_normal(16).astype(np.float32), 1.5, 2, 4))
     path = save_session(tmp_path / "s.ganexplorer.json", ModelRef("/m.safetensors", "abc"), s)
     ref, back = load_session(path)
@@ -168,7 +178,7 @@ def test_session_round_trip_is_exact(tmp_path):
     assert np.array_equal(back.base_ws, s.base_ws) and back.cutoff == 3 and back.psi == 0.55
     assert [p.label for p in back.pins] == ["pin a", "seed 3"] and back.pins[1].seed == 3
     assert np.array_equal(back.pins[0].ws, s.pins[0].ws)
-    assert back.groups == s.groups and back.view == "arithmetic"
+    assert back.sub(View.ARITHMETIC).groups == s.sub(View.ARITHMETIC).groups and back.view == View.ARITHMETIC
     assert np.array_equal(back.edits[0].vector, s.edits[0].vector) and back.edits[0].stop == 4
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(SessionError, match="not a GAN Explorer session"):

@@ -326,27 +326,30 @@ def test_renderer_class_and_transform_equal_the_cli(tmp_path):
 
     from ganexplorer.render.renderer import Renderer
     from ganexplorer.render.requests import RenderRequest, Source
+    from ganexplorer.views.sample import SamplePart
     r = Renderer()
     cond = load_model(fixture("nvidia_sg3repo_sg2_64_cond.pkl"))
     res = r.render(RenderRequest(stamp=1, model=cond, psi=0.7, current=Source(seed=5), class_index=2,
-                                 grid_seeds=(0, 1)))
+                                 part=SamplePart(grid_seeds=(0, 1))))
     assert res.ok, res.error
     png = tmp_path / "k.png"
     assert run_cli(["generate", str(fixture("nvidia_sg3repo_sg2_64_cond.pkl")), "--seeds", "5", "--class", "2",
                     "--psi", "0.7", "--out", str(png), "--device", "cpu"]) == 0
     assert np.array_equal(res.image, np.asarray(Image.open(png).convert("RGB")))
     assert res.figure.meta["class"] == 2
-    default = r.render(RenderRequest(stamp=2, model=cond, psi=0.7, current=Source(seed=5), grid_seeds=(0, 1)))
+    default = r.render(RenderRequest(stamp=2, model=cond, psi=0.7, current=Source(seed=5),
+                                     part=SamplePart(grid_seeds=(0, 1))))
     assert not np.array_equal(default.image, res.image)        # seed 5 follows class 1 by default
     assert default.extra_keys["grid"] != res.extra_keys["grid"]  # the grid is not reused across classes
     sg3 = load_model(fixture("nvidia_sg3_r_32.pkl"))
-    res = r.render(RenderRequest(stamp=3, model=sg3, current=Source(seed=4), translate=(0.1, -0.2), rotate=30))
+    res = r.render(RenderRequest(stamp=3, model=sg3, current=Source(seed=4), translate=(0.1, -0.2), rotate=30,
+                                 part=SamplePart()))
     png = tmp_path / "t.png"
     assert run_cli(["generate", str(fixture("nvidia_sg3_r_32.pkl")), "--seeds", "4", "--translate", "0.1,-0.2",
                     "--rotate", "30", "--out", str(png), "--device", "cpu"]) == 0
     assert np.array_equal(res.image, np.asarray(Image.open(png).convert("RGB")))
     assert res.figure.meta["rotate"] == 30
-    bad = r.render(RenderRequest(stamp=4, model=cond, current=Source(seed=0), rotate=10))
+    bad = r.render(RenderRequest(stamp=4, model=cond, current=Source(seed=0), rotate=10, part=SamplePart()))
     assert not bad.ok and "StyleGAN3" in bad.error
 
 
@@ -354,6 +357,7 @@ def test_class_interpolation_interpolates_the_label_before_mapping():
     from ganexplorer.render.recipes import interpolation_ws
     from ganexplorer.render.renderer import Renderer
     from ganexplorer.render.requests import RenderRequest, Source
+    from ganexplorer.views.interpolate import InterpolatePart
     m = load_model(fixture("nvidia_sg3repo_sg2_64_cond.pkl"))
     G = m.G
     ws = interpolation_ws(G, [3, 3], 5, class_path=(0, 2))
@@ -364,8 +368,8 @@ def test_class_interpolation_interpolates_the_label_before_mapping():
     assert np.allclose(ws[2], mid[0].numpy(), atol=1e-6)
     assert np.allclose(ws[[0, 4]], ends.numpy(), atol=1e-6)
     assert not np.allclose(ws[2], (ws[0] + ws[4]) / 2, atol=1e-3)   # not a blend of the two ws
-    res = Renderer().render(RenderRequest(stamp=1, model=m, view="interpolate", interp_frames=5, interp_t=0.5,
-                                          endpoints=(Source(seed=3), Source(seed=3)), interp_classes=(0, 2)))
+    res = Renderer().render(RenderRequest(stamp=1, model=m, part=InterpolatePart(
+        endpoints=(Source(seed=3), Source(seed=3)), t=0.5, frames=5, classes=(0, 2))))
     assert res.ok, res.error
     assert res.figure.meta["classes"] == [0, 2]
     assert np.allclose(res.figure.ws[0], ws[2], atol=1e-6)
@@ -375,8 +379,10 @@ def test_exported_stylegan3_figure_reproduces_with_its_transform(tmp_path):
     from ganexplorer.render.figures import export_meta, reproduce
     from ganexplorer.render.renderer import Renderer
     from ganexplorer.render.requests import RenderRequest, Source
+    from ganexplorer.views.sample import SamplePart
     m = load_model(fixture("nvidia_sg3_r_32.pkl"))
-    res = Renderer().render(RenderRequest(stamp=1, model=m, current=Source(seed=1), translate=(0.2, 0.0), rotate=45))
+    res = Renderer().render(RenderRequest(stamp=1, model=m, current=Source(seed=1), translate=(0.2, 0.0), rotate=45,
+                                          part=SamplePart()))
     meta = export_meta(res.figure, 2, False, None)
     assert meta["translate"] == [0.2, 0.0] and meta["rotate"] == 45
     assert np.array_equal(np.asarray(reproduce(m.G, meta, res.figure.ws).convert("RGB")), res.image)

@@ -12,6 +12,7 @@ from ganexplorer.export.metadata import read_metadata
 from ganexplorer.render.figures import reproduce
 from ganexplorer.render.recipes import arithmetic_ws, mixing_ws
 from ganexplorer.session.state import Group
+from ganexplorer.views import View
 
 
 def shown(w) -> np.ndarray:
@@ -36,7 +37,7 @@ def test_arithmetic_with_given_seeds_matches_the_cli(qtbot, window, dcgan_path, 
             w.arith_panel.boxes[i].members.pinDropped.emit(ids[seed])
     w.arith_panel.boxes[1].sign.setCurrentIndex(1)         # the middle group is subtracted
     settle(qtbot, w)
-    assert w.state.groups == (Group(1.0, (1, 2, 3)), Group(-1.0, (4, 5, 6)), Group(1.0, (7, 8, 9)))
+    assert w.state.sub(View.ARITHMETIC).groups == (Group(1.0, (1, 2, 3)), Group(-1.0, (4, 5, 6)), Group(1.0, (7, 8, 9)))
     assert w.image_view.error_text() == ""
     out = tmp_path / "arith.png"
     assert cli.main(["arithmetic", str(dcgan_path), "--group", "+1,2,3", "--group", "-4,5,6",
@@ -87,7 +88,7 @@ def test_export_writes_a_file_whose_metadata_reproduces_it(qtbot, window, tmp_pa
     for seed in (3, 4, 5):
         w.pin_seed(seed)
     settle(qtbot, w)
-    dlg = ExportDialog(w)
+    dlg = ExportDialog(w.ctx)                 # what the window hands the dialog (PanelHost)
     qtbot.addWidget(dlg)
     assert set(dlg.sources) >= {"Current view", "Pins", "Browse grid"}
     for source, fmt in (("Pins", "PNG"), ("Current view", "WebP")):
@@ -123,12 +124,12 @@ def test_interpolation_strip_and_export(qtbot, window, tmp_path):
     assert np.array_equal(w.core.figures["strip"].ws, interpolation_ws(G, [0, 1], 8))
     w.interp_panel.strip.clickedData.emit(7)                    # jump to the last frame
     settle(qtbot, w)
-    assert w.state.interp_t == 1.0
+    assert w.state.sub(View.INTERPOLATE).t == 1.0
     assert np.array_equal(w.core.last_result.figure.ws, interpolation_ws(G, [0, 1], 8)[-1:])
     # play: t advances on a timer, and the whole playback is one undo step
     n = len(w.history)
     w.interp_panel.play.click()
-    qtbot.waitUntil(lambda: 0.0 < w.state.interp_t < 0.5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: 0.0 < w.state.sub(View.INTERPOLATE).t < 0.5, timeout=WAIT_MS)
     w.interp_panel.play.click()
     assert len(w.history) == n + 1 and not w.interp_panel.timer.isActive()
     out = tmp_path / "strip.gif"
@@ -180,7 +181,7 @@ def test_style_mixing_with_given_seeds_matches_the_cli(qtbot, settings, tmp_path
         rs.setValue((2, 6))
         rs.sliderReleased.emit()
         settle(qtbot, w)
-        assert w.state.mix_layers == (2, 7) and len(w.history) == n + 1
+        assert w.state.sub(View.MIXING).layers == (2, 7) and len(w.history) == n + 1
         assert w.mix_panel.presets["custom"].isChecked()
     finally:
         w.shutdown()

@@ -16,6 +16,7 @@ from ui_support import WAIT_MS, dcgan_path, make_window, open_and_wait, settings
 
 from ganexplorer.session.io import load_session
 from ganexplorer.session.state import Group
+from ganexplorer.views import View
 from tiny_models import save_tiny_dcgan
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +54,7 @@ def test_unsaved_work_is_asked_about(qtbot, window, dcgan_path, tmp_path):
     settle(qtbot, w)
     assert asked == []
     w.act_pin.trigger()
-    w.change("group", None, groups=(Group(1.0, (w.state.pins[0].id,)), Group(-1.0), Group(1.0)))
+    w.change_sub(View.ARITHMETIC, "group", None, groups=(Group(1.0, (w.state.pins[0].id,)), Group(-1.0), Group(1.0)))
     w.open_model(str(dcgan_path))                             # cancelled: the model stays
     assert asked == ["Open tiny.safetensors?"] and w.jobs.active() == 0
     w.act_quit.trigger()                                      # Ctrl+Q, cancelled: still open

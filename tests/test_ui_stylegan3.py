@@ -9,6 +9,7 @@ from ui_support import WAIT_MS, make_window, open_and_wait, settings, settle  # 
 
 from fixtures_path import fixture
 from ganexplorer import cli
+from ganexplorer.views import View
 
 
 def shown(w) -> np.ndarray:
@@ -86,7 +87,7 @@ def test_class_control_matches_the_cli_and_lives_in_pins_and_sessions(qtbot, set
         ip.class_b.setValue(3)
         ip.class_path.setChecked(True)
         settle(qtbot, w)
-        assert w.state.interp_classes == (0, 3)
+        assert w.state.sub(View.INTERPOLATE).classes == (0, 3)
         assert not np.array_equal(shown(w), seeds_classes)
     finally:
         w.shutdown()

@@ -7,6 +7,7 @@ from ui_support import WAIT_MS, dcgan_path, drag, make_window, open_and_wait, se
 
 from ganexplorer.export.images import to_uint8
 from ganexplorer.render.synth import seeds_to_ws, synthesize
+from ganexplorer.views import View
 
 
 def shown(w) -> np.ndarray:
@@ -121,10 +122,10 @@ def test_a_bad_file_leaves_the_old_model_loaded(qtbot, window, tmp_path):
 def test_render_error_is_shown_over_the_image(qtbot, window):
     w = window
     with qtbot.waitSignal(w.renderFailed, timeout=WAIT_MS) as sig:
-        w.set_view("arithmetic")                            # its groups are empty
+        w.set_view(View.ARITHMETIC)                         # its groups are empty
     assert "empty" in sig.args[0]
     assert "empty" in w.image_view.error_text()
-    w.set_view("sample")
+    w.set_view(View.SAMPLE)
     settle(qtbot, w)
     assert w.image_view.error_text() == ""
 
@@ -214,7 +215,7 @@ def test_mouse_click_pins_a_sample_and_a_pin_drops_into_a_group(qtbot, window):
     drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     target.dropEvent(drop)
-    assert w.state.groups[2].pin_ids == (w.state.pins[0].id,)
+    assert w.state.sub(View.ARITHMETIC).groups[2].pin_ids == (w.state.pins[0].id,)
 
 
 def test_dropping_a_file_on_the_window_opens_it(qtbot, window, tmp_path):
@@ -256,3 +257,17 @@ def test_keyboard_shortcuts_for_the_frequent_actions(qtbot, window):
     assert [p.label for p in w.state.pins] == ["seed 1"]
     w.panel_actions[2].trigger()
     assert w.current_panel() is w.arith_panel
+
+
+def test_every_view_has_its_tab_and_showing_it_shows_the_view(qtbot, window):
+    w = window
+    for view in View:                                       # the registry's views, one tab each
+        p = w.panel_for(view)
+        assert p is not None and p.view == view, view
+        i = w.tab_index(p)
+        assert i >= 0 and w.tabs.tabText(i) == p.title
+        if w.tabs.isTabVisible(i):                          # (Style mixing is hidden for a DCGAN)
+            w.set_view(view)
+            assert w.current_panel() is p and w.view == view and w.state.view == view
+    w.set_view(View.SAMPLE)
+    settle(qtbot, w)

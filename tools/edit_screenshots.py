@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the Edit panel did not load", file=sys.stderr)
         return 1
     w.tabs.setCurrentWidget(p)
+    p.live_box.setChecked(False)     # these shots show the Optimise path (edit_live_screenshots.py: Live)
     settle(w)
     w.image_view.fit()
     R = w.current_model().G.img_resolution

@@ -57,17 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     shot("sample")
     # Interpolate: a path through three seeds
     w.show_panel(w.interp_panel)
-    from ganexplorer.session.state import Endpoint, Group
-    w.change("path", None, endpoints=(Endpoint(seed=5), Endpoint(seed=7), Endpoint(seed=2)),
-             interp_t=0.35, interp_frames=10)
+    from ganexplorer.session.state import Endpoint, Group, View
+    w.change_sub(View.INTERPOLATE, "path", None, endpoints=(Endpoint(seed=5), Endpoint(seed=7), Endpoint(seed=2)),
+                 t=0.35, frames=10)
     shot("interpolate")
     # Arithmetic: three groups of pins
     for s in (0, 1, 3, 4, 6, 8):
         w.pin_seed(s)
     ids = {p.seed: p.id for p in w.state.pins}
     w.show_panel(w.arith_panel)
-    w.change("groups", None, groups=(Group(1.0, (ids[2], ids[5])), Group(-1.0, (ids[7], ids[9], ids[0])),
-                                     Group(1.0, (ids[1], ids[3]))))
+    w.change_sub(View.ARITHMETIC, "groups", None, groups=(Group(1.0, (ids[1], ids[2], ids[5]), "nine"),
+                                                          Group(-1.0, (ids[4], ids[6], ids[8]), "seven"),
+                                                          Group(1.0, (ids[0], ids[3], ids[9]), "round")))
     shot("arithmetic")
     # Directions: two sliders moved
     w.show_panel(w.dir_panel)
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     w.dir_panel.rows[0].slider.slider.setValue(150)
     w.dir_panel.rows[2].slider.slider.setValue(-120)
     shot("directions")
+    # Labels: 200 seeds labelled from their pictures (ink in the upper half), a few by hand, learned
+    labels_shot(w, shot)
     # History
     w.left_tabs.setCurrentIndex(1)
     shot("history")
@@ -96,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     w._last_box.close()
     # A render error over the image
     w.show_panel(w.arith_panel)
-    w.change("clear group", None, groups=(Group(1.0, ()),) + w.state.groups[1:])
+    groups = w.state.sub(View.ARITHMETIC).groups
+    w.change_sub(View.ARITHMETIC, "clear group", None, groups=(Group(1.0, ()),) + groups[1:])
     settle(w)
     shot("render_error")
     w.undo()
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: w.current_model() is not None and str(w.current_model().path) == str(Path(sg)),
                    120, "the StyleGAN model")
         w.show_panel(w.mix_panel)
-        w.change("mix", None, mix_rows="0-3", mix_cols="4-8", psi=0.8)
+        w.apply(w.state.replace(psi=0.8).change_sub(View.MIXING, rows="0-3", cols="4-8"), "mix")
         shot("mixing")
     else:
         print("no StyleGAN model: style-mixing screenshot skipped (pass --stylegan PATH)")
@@ -123,6 +127,39 @@ def main(argv: list[str] | None = None) -> int:
     w.close()
     print(f"{len(written)} screenshots in {out}")
     return 0
+
+
+def labels_shot(w, shot) -> None:
+    import numpy as np
+
+    from ganexplorer.render.synth import seeds_to_ws, synthesize
+    from ganexplorer.ui.headless import wait_until
+    from ganexplorer.views import View
+    panel = w.panel_for(View.LABELS)
+    w.set_view(View.LABELS)
+    G = w.current_model().G
+    img = synthesize(G, seeds_to_ws(G, list(range(1000))))
+    ink = img[:, :, : img.shape[-1] // 2].mean(axis=(1, 2, 3))
+    order = np.argsort(ink)
+    csv = Path(tempfile.mkdtemp()) / "ink_top.csv"
+    csv.write_text("seed,label\n" + "".join(f"{i},1\n" for i in order[-100:])
+                   + "".join(f"{i},0\n" for i in order[:100]))
+    w.change_sub(View.LABELS, "attribute", None, attribute="ink at the top", page_size=24)
+    previous = w.state.seed
+    w.change("seed 0", None, seed=0)                    # a latent whose walk shows the change well
+    panel.import_file(str(csv))
+    page = np.argsort(ink[:24])
+    for i in page[-4:]:
+        panel.toggle(("seed", int(i)))                  # one click: +
+    for i in page[:4]:
+        panel.toggle(("seed", int(i)))                  # two clicks: −
+        panel.toggle(("seed", int(i)))
+    learned: list[str] = []
+    panel.learned.connect(learned.append)
+    panel.learn_btn.click()
+    wait_until(lambda: bool(learned), 120, "the labelled direction")
+    shot("labels")
+    w.change(f"seed {previous}", None, seed=previous)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ LOSSES: dict[str, tuple[str, str]] = {
                 "quality; slower (an extra backward pass per step)."),
     "hinge": ("Hinge", "The hinge loss of SAGAN/BigGAN: stable for larger models."),
     "rpgan": ("Relativistic pairing + R1/R2 (R3GAN)", "Huang et al. 2024: D compares each real image "
-              "with a fake one, regularised by R1 and R2 (needs --r1-gamma > 0). An option to try, "
-              "not yet measured against the default here."),
+              "with a fake one, regularised by R1 and R2 (needs --r1-gamma > 0); --schedule cosine adds "
+              "the paper's ramps of γ, learning rate, Adam beta2 and EMA. An option to try."),
 }
 AUGMENTS: dict[str, tuple[str, str]] = {
     "none": ("None", "Real images as they are. Fine with many thousands of images."),
@@ -37,6 +37,8 @@ AUGMENTS: dict[str, tuple[str, str]] = {
 }
 DIFFAUG_OPS = ("color", "translation", "cutout")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# How γ, the learning rates, Adam beta2 and the EMA half-life move over a run (trainer/schedules.py).
+SCHEDULES = ("constant", "cosine")
 RESIZES = ("crop", "pad", "stretch", "refuse")
 
 
@@ -73,6 +75,11 @@ class TrainConfig:
     style_mixing: float = 0.9           # StyleGAN2: probability of mixing two ws in a batch
     ema_kimg: float = 10.0              # half-life of the EMA generator in kimg (0 = no EMA)
     ema_rampup: float = 0.05            # early on, EMA half-life <= this fraction of images seen (0 = off)
+    schedule: str = "constant"          # constant | cosine (R3GAN: cosine ramps of γ, lr, Adam beta2, EMA half-life)
+    schedule_kimg: float = 0.0          # cosine: length of the ramps in kimg, end values after (0 = the whole run)
+    gamma_end: float = 0.1              # cosine: R1/R2 γ at the end, as a fraction of --r1-gamma (R3GAN: 1/10)
+    lr_end: float = 0.25                # cosine: final learning rates as a fraction of --lr-G/--lr-D (R3GAN: 1/4)
+    beta2_start: float = 0.9            # cosine: Adam beta2 at the start, rising to --beta2 (R3GAN: 0.9 -> 0.99)
     # --- augmentation (keeps D from memorising small datasets)
     xflip: bool = False                 # random horizontal flips of real images (not for digits/text)
     augment: str = "none"               # none | diffaug (always on) | ada (adaptive probability p)
@@ -176,6 +183,19 @@ class TrainConfig:
              f"--style-mixing must be a probability in [0, 1], got {self.style_mixing}")
         need(finite(self.ema_kimg) and self.ema_kimg >= 0, f"--ema-kimg must be >= 0, got {self.ema_kimg}")
         need(finite(self.ema_rampup) and self.ema_rampup >= 0, f"--ema-rampup must be >= 0, got {self.ema_rampup}")
+        need(self.schedule in SCHEDULES, f"--schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        need(finite(self.schedule_kimg) and 0 <= self.schedule_kimg <= 1e6,
+             f"--schedule-kimg must be between 0 (the whole run) and 1e6, got {self.schedule_kimg}")
+        need(finite(self.gamma_end) and 0 < self.gamma_end <= 1,
+             f"--gamma-end must be a fraction of --r1-gamma in (0, 1], got {self.gamma_end}")
+        need(finite(self.lr_end) and 0 < self.lr_end <= 1,
+             f"--lr-end must be a fraction of the learning rates in (0, 1], got {self.lr_end}")
+        need(finite(self.beta2_start) and 0 <= self.beta2_start < 1,
+             f"--beta2-start must be in [0, 1), got {self.beta2_start}")
+        if self.schedule == "cosine" and finite(self.beta2_start) and finite(self.beta2):
+            need(self.beta2_start <= self.beta2,
+                 f"--beta2-start {self.beta2_start:g} must not exceed --beta2 {self.beta2:g}: "
+                 "the cosine schedule raises beta2 from the first to the second")
         need(self.augment in AUGMENTS, f"--augment must be one of {', '.join(AUGMENTS)}, got {self.augment!r}")
         ops = [o for o in self.diffaug_ops.split(",") if o]
         need(all(o in DIFFAUG_OPS for o in ops),
@@ -229,6 +249,13 @@ class Preset:
 # pytorch/examples' DCGAN recipe, shared by both DCGAN presets.
 _DCGAN = dict(arch="dcgan", batch=64, lr_G=2e-4, lr_D=2e-4, beta1=0.5, beta2=0.999, loss="ns",
               r1_gamma=0.0, ema_kimg=1.0, ngf=64, ndf=64, z_dim=100, snap_kimg=5.0)
+
+# The R3GAN recipe (Huang et al. 2024) on top of any preset: the relativistic pairing loss with
+# R1 + R2, Adam beta1 0 and beta2 rising 0.9 -> 0.99, and cosine ramps of γ (to 1/10), the
+# learning rates (to 1/4) and the EMA half-life (from 0). γ depends on the data: pass
+# --r1-gamma with it. An option, not a preset's default.
+R3GAN_RECIPE: dict[str, Any] = dict(loss="rpgan", beta1=0.0, beta2=0.99, schedule="cosine",
+                                    gamma_end=0.1, lr_end=0.25, beta2_start=0.9)
 
 # The one catalogue of presets: the trainer's --preset and the wizard's menu.
 PRESETS: dict[str, Preset] = {

@@ -26,6 +26,7 @@ from . import distributed as dist_glue
 from . import events as ev
 from . import losses
 from . import resume_state
+from . import schedules
 from . import run_folder as folder
 from .augment import Augment
 from .config import TrainConfig
@@ -173,15 +174,24 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
     next_metric = (nimg // metric_every + 1) * metric_every if metric_every else None
     tick_time, tick_nimg = time.time(), nimg
     mix = cfg.arch == "stylegan2" and cfg.style_mixing > 0
+    sched = schedules.for_config(cfg)     # R3GAN's cosine ramps, or None (constant)
 
     reason, message, save_failed = "done", f"trained to {total_nimg / 1000:g} kimg", False
     try:
         while nimg < total_nimg:
             # ---------------- one step on a fresh batch, then the EMA generator
+            if sched is not None:
+                train_step.r1_gamma = sched.apply(nets.opt_G, nets.opt_D, nimg)
+                stats.lr = nets.opt_G.param_groups[0]["lr"]     # ticks report the lr in use
             out = train_step(step, *draw_inputs(src, gen, nets.memory_format, batch, cfg.z_dim, mix))
             nimg += cfg.batch
             step += 1
-            beta = losses.ema_beta(cfg.batch, nimg, cfg.ema_kimg, cfg.ema_rampup) if cfg.ema_kimg > 0 else 0.0
+            if cfg.ema_kimg <= 0:
+                beta = 0.0
+            elif sched is not None:     # the half-life ramps from 0 with the schedule instead
+                beta = losses.ema_beta(cfg.batch, nimg, sched.ema_half_life_kimg(nimg), 0.0)
+            else:
+                beta = losses.ema_beta(cfg.batch, nimg, cfg.ema_kimg, cfg.ema_rampup)
             losses.update_ema(nets.G_ema, nets.G, beta)
             stats.add(out, step)
 

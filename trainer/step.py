@@ -49,6 +49,7 @@ class TrainStep:
                  gen: torch.Generator, dist: dist_glue.DistInfo):
         self.cfg, self.nets, self.aug, self.autocast, self.gen, self.dist = cfg, nets, aug, autocast, gen, dist
         self.r1_on = losses.uses_r1(cfg.loss, cfg.r1_gamma)
+        self.r1_gamma = cfg.r1_gamma     # this step's γ: the loop lowers it under --schedule cosine
         self.paired = cfg.loss in losses.PAIRED
         # One D call for reals and fakes needs BatchNorm groups (DCGAN's D) and no per-pass
         # penalty that needs its own forward; StyleGAN2's mbstd must not mix reals and fakes.
@@ -93,7 +94,7 @@ class TrainStep:
                 if self.r1_on and lazy:
                     pen, lr_ = losses.r1_penalty(n.D_ddp, aug(real))
                     # 0 * logits keeps every D output in the graph (NVIDIA's trick for DDP).
-                    (pen * (cfg.r1_gamma / 2 * cfg.r1_interval) + 0 * lr_.float().mean()).backward()
+                    (pen * (self.r1_gamma / 2 * cfg.r1_interval) + 0 * lr_.float().mean()).backward()
                     r1 = pen.detach()
                 if cfg.loss == "wgan-gp" and cfg.gp_lambda > 0:
                     gp = losses.gradient_penalty(n.D_ddp, aug(real), aug(fake.detach()), self.gen)
@@ -103,7 +104,7 @@ class TrainStep:
                 if lazy:
                     # float32, as R1's reals: the penalty's double backward runs outside autocast
                     pen, lf_ = losses.r1_penalty(n.D_ddp, aug(fake.detach().float()))
-                    (pen * (cfg.r1_gamma / 2 * cfg.r1_interval) + 0 * lf_.float().mean()).backward()
+                    (pen * (self.r1_gamma / 2 * cfg.r1_interval) + 0 * lf_.float().mean()).backward()
                     r2 = pen.detach()
                 elif self.dist.enabled:
                     with autocast():

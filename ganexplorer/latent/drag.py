@@ -17,7 +17,8 @@ Written from the paper (sec. 3.2 and 3.3; no code of theirs was read). Each step
     stop-gradient that makes the *shifted* patch follow the current one and not the other
     way round, F0 the features of the start latent and M the optional mask of the region
     allowed to move. One Adam step on the first `n_ws` rows of w+ (the paper: the first 6;
-    the finer rows stay fixed, which keeps the appearance).
+    the finer rows stay fixed, which keeps the appearance), or (space 'w') on one w
+    offset shared by every row.
   * point tracking (sec. 3.3): each handle moves to the nearest neighbour, in L1, of its
     *original* feature f_i = F0(p_i) inside the square Ω2(p_i, r2) of the new features.
 
@@ -37,17 +38,19 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..models.protocol import Generator
+from .optim_shared import CancelFn, is_cancelled
 
 PAPER_LR = 2e-3           # the paper's Adam step size (FFHQ, AFHQ, SHHQ)
 PAPER_N_WS = 6            # the paper optimises the first 6 rows of w+
 PAPER_FEATURE_BLOCK = 5   # index of the 6th synthesis block in G.feature_layers()
+SPACES = ("w+", "w")      # what is optimised: the first n_ws rows of w+, or one w for all rows
 
 
 @dataclass
@@ -57,7 +60,8 @@ class DragConfig:
     r1: float = 3.0                    # motion-supervision disc radius, image pixels (paper: 3)
     r2: int | None = None              # point-tracking square half-size, image pixels; None: see tracking_radius
     lambda_mask: float = 20.0          # weight of keeping F where the mask is 0 (paper: λ = 20)
-    n_ws: int = PAPER_N_WS             # optimise ws rows [0, n_ws); the rest stay fixed
+    n_ws: int = PAPER_N_WS             # w+: optimise ws rows [0, n_ws); the rest stay fixed
+    space: str = "w+"                  # 'w+': rows [0, n_ws) each free; 'w': one offset shared by every row
     layer: str | None = None           # feature map to use; None: the paper's 6th block (see feature_layer)
     stop_distance: float | None = None # px; None: the paper's rule (1 px up to 5 handles, else 2)
     noise_mode: str = "const"          # StyleGAN noise while dragging (fixed, so only ws moves the image)
@@ -76,6 +80,8 @@ class DragConfig:
             problems.append("lambda_mask must be zero or more")
         if self.n_ws < 1:
             problems.append("n_ws (the optimised ws rows) must be at least 1")
+        if self.space not in SPACES:
+            problems.append(f"space must be one of {', '.join(SPACES)}, not {self.space!r}")
         if self.stop_distance is not None and not (self.stop_distance >= 0):
             problems.append("stop_distance must be zero or more pixels")
         return problems
@@ -100,15 +106,6 @@ class DragStep:
     def distances(self) -> np.ndarray:
         """[n] pixel distance of each handle to its target."""
         return np.linalg.norm(self.targets - self.handles, axis=1)
-
-
-CancelFn = Callable[[], bool]
-
-
-def _is_cancelled(cancel) -> bool:
-    if cancel is None:
-        return False
-    return bool(cancel.is_set()) if hasattr(cancel, "is_set") else bool(cancel())
 
 
 def feature_layer(G: Generator) -> str:
@@ -277,13 +274,23 @@ def drag_steps(G: Generator, ws: np.ndarray, handles: Sequence[Sequence[float]],
     requires = [q.requires_grad for q in G.parameters()]
     G.requires_grad_(False)   # gradients for the latent only: much cheaper backward passes
     try:
-        w_opt = ws0[:, :n_opt].clone().requires_grad_(True)                   # [1, n_opt, w_dim]
-        w_fixed = ws0[:, n_opt:]                                               # [1, num_ws - n_opt, w_dim]
+        if cfg.space == "w":
+            # W: one offset added to every row, so a seed's latent (equal rows) stays in W and a
+            # projected or edited w+ moves as a whole.
+            w_opt = torch.zeros_like(ws0[:, :1]).requires_grad_(True)         # [1, 1, w_dim]
+
+            def current() -> torch.Tensor:
+                return ws0 + w_opt
+        else:
+            w_opt = ws0[:, :n_opt].clone().requires_grad_(True)               # [1, n_opt, w_dim]
+            w_fixed = ws0[:, n_opt:]                                           # [1, num_ws - n_opt, w_dim]
+
+            def current() -> torch.Tensor:
+                return torch.cat([w_opt, w_fixed], dim=1)
         opt = torch.optim.Adam([w_opt], lr=cfg.lr)
         # The features of the current latent: computed once per step, by the pass whose
         # graph the next step's loss differentiates (one forward, one backward per step).
-        img, feats = G.synthesis_features(torch.cat([w_opt, w_fixed], dim=1), [layer],
-                                          noise_mode=cfg.noise_mode)
+        img, feats = G.synthesis_features(current(), [layer], noise_mode=cfg.noise_mode)
         feat = _image_aligned(feats[layer], margin)
         feat0 = feat.detach()                                                  # [1, C, r, r] F0
         f0 = sample_features(feat0, p, R)                                      # [n, C] original f_i
@@ -305,12 +312,12 @@ def drag_steps(G: Generator, ws: np.ndarray, handles: Sequence[Sequence[float]],
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            w_now = torch.cat([w_opt, w_fixed], dim=1)
+            w_now = current()
             img, feats = G.synthesis_features(w_now, [layer], noise_mode=cfg.noise_mode)
             feat = _image_aligned(feats[layer], margin)
             p = track_points(feat.detach(), f0, p, r2, R)
             reached = bool(((t - p).norm(dim=1) <= stop).all())
-            cancelled = _is_cancelled(cancel)
+            cancelled = is_cancelled(cancel)
             done = reached or cancelled or step == cfg.steps
             yield DragStep(step=step, steps=cfg.steps, ws=w_now.detach().cpu().numpy(),
                            image=img.detach().float().cpu().numpy(), handles=p.cpu().numpy(),

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.protocol import GeneratorBase
-from .sampling import sample_ws
+from .optim_shared import CancelFn, has_batch_statistics, is_cancelled, resolve_space, w_std
 from .strokes import Constraints
 
 LUMA = (0.299, 0.587, 0.114)   # RGB -> grey for one-channel models (ITU-R BT.601)
@@ -108,17 +108,6 @@ class EditProgress:
     @property
     def best_loss(self) -> float:
         return float(self.top_loss[0])
-
-
-CancelFn = Callable[[], bool]
-
-
-def _cancelled(cancel) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 # ---------------------------------------------------------------- feature helpers
@@ -238,18 +227,13 @@ class EditCost(nn.Module):
         return out
 
 
-def _has_batch_statistics(D: nn.Module) -> bool:
-    """True when D looks across the batch (StyleGAN's minibatch standard deviation)."""
-    return any(type(m).__name__ == "MinibatchStdLayer" for m in D.modules())
-
-
 def discriminator_logits(D: nn.Module, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
     """D's raw score [N] for images x (conditional D gets the label too).
 
     A D with minibatch statistics scores each image alone, so that the K candidates of
     one edit do not judge each other.
     """
-    if len(x) > 1 and _has_batch_statistics(D):
+    if len(x) > 1 and has_batch_statistics(D):
         return torch.cat([discriminator_logits(D, x[i:i + 1], None if c is None else c[i:i + 1])
                           for i in range(len(x))])
     out = D(x, c) if c is not None else D(x)
@@ -260,26 +244,17 @@ def discriminator_logits(D: nn.Module, x: torch.Tensor, c: torch.Tensor | None) 
 
 # ---------------------------------------------------------------- latent parameterisation
 
-def resolve_space(G: GeneratorBase, ws_start: torch.Tensor, space: str) -> str:
-    """'auto' -> 'z' for a DCGAN; for StyleGAN 'w' when all layers share one w, else 'w+'."""
-    styles = G.has_styles
-    if space == "auto":
-        if not styles:
-            return "z"
-        same = bool(torch.allclose(ws_start, ws_start[:, :1].expand_as(ws_start), atol=1e-6))
-        return "w" if same else "w+"
-    if not styles and space in ("w", "w+"):
-        return "w"   # a DCGAN's w is z: optimise it without the prior constraint
-    if styles and space == "z":
-        raise ValueError("editing in Z is for DCGANs; a StyleGAN model edits w or w+")
-    return space
-
-
 class LatentBatch:
-    """K latents being optimised and the map from the free parameter to ws [K, num_ws, w_dim]."""
+    """K latents being optimised and the map from the free parameter to ws [K, num_ws, w_dim].
+
+    Fresh: the start itself, then K-1 seeded perturbations of it. With `carry` (live
+    painting restarts from the best candidates of the run a new stroke interrupted): those
+    come first (at most K-1 of them, or the one slot when K = 1), then the start and
+    perturbations fill the rest, so a stroke that undoes the last one can still fall back.
+    """
 
     def __init__(self, G: GeneratorBase, ws_start: torch.Tensor, space: str, K: int, sigma: float,
-                 prior: str, seed: int):
+                 prior: str, seed: int, carry: torch.Tensor | None = None):
         self.G, self.space, self.prior = G, space, prior
         self.num_ws, self.w_dim = G.num_ws, G.w_dim
         gen = torch.Generator().manual_seed(int(seed))
@@ -295,13 +270,19 @@ class LatentBatch:
             init = self._project(start + noise)
             # The start's own point stays exact (projection could move it by rounding).
             init[0] = start[0]
+            base = start
+            carried = None if carry is None else self._project(carry[:, 0, :self.z_dim])
         else:
             scale = w_std(G, seed) if sigma > 0 else torch.zeros(self.w_dim, device=dev)
             base = ws_start if space == "w+" else ws_start[:, :1]
             noise = torch.randn(K, *base.shape[1:], generator=gen).to(dev) * sigma * scale.to(dev)
             noise[0] = 0
             init = base + noise
-        self.start_param = init[:1].detach().clone()                      # the current latent
+            carried = None if carry is None else (carry if space == "w+" else carry[:, :1])
+        if carried is not None and len(carried):
+            n = min(len(carried), max(K - 1, 1))
+            init = torch.cat([carried[:n].to(dev, init.dtype), init[:K - n]])
+        self.start_param = base.detach().clone()                          # the current latent
         self.param = init.detach().clone().requires_grad_(True)
 
     def _project(self, z: torch.Tensor) -> torch.Tensor:
@@ -334,11 +315,6 @@ class LatentBatch:
         return d.reshape(len(d), -1).mean(1)
 
 
-def w_std(G: GeneratorBase, seed: int, n: int = 1000) -> torch.Tensor:
-    """[w_dim] per-dimension std of n seeded samples of w (scales StyleGAN perturbations)."""
-    return sample_ws(G, n, seed).std(0)
-
-
 def _lr_at(cfg: EditConfig, step: int) -> float:
     """Cosine decay from lr to lr/10 over the planned steps."""
     t = min(step / max(cfg.steps, 1), 1.0)
@@ -349,11 +325,18 @@ def _lr_at(cfg: EditConfig, step: int) -> float:
 
 def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints,
                 cfg: EditConfig | None = None, D: nn.Module | None = None,
-                cancel: CancelFn | None = None) -> Iterator[EditProgress]:
+                cancel: CancelFn | None = None, init_ws: np.ndarray | None = None,
+                interrupt: CancelFn | None = None) -> Iterator[EditProgress]:
     """Optimise K latents toward the constraints; yields one EditProgress per step.
 
-    ws_start: [1, num_ws, w_dim] the image being edited. constraints: `rasterize(doc,
-    G.img_resolution)`. D: the checkpoint's discriminator (realism term), or None.
+    ws_start: [1, num_ws, w_dim] the image being edited (the proximity and keep terms
+    measure from it). constraints: `rasterize(doc, G.img_resolution)`. D: the checkpoint's
+    discriminator (realism term), or None. init_ws: [n, num_ws, w_dim] candidates to
+    continue from, best first (live painting: the run the new stroke interrupted); None
+    starts from ws_start and its perturbations. interrupt: checked after every Adam update;
+    True ends the generator there, without a last event (live painting: a newer stroke
+    supersedes this run, so the forward pass a final event needs would be wasted), whereas
+    `cancel` ends with a `done` event carrying the best seen.
     """
     cfg = cfg or EditConfig()
     problems = cfg.validate()
@@ -371,6 +354,11 @@ def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints
         raise ValueError(f"constraints are rasterised at {constraints.resolution}px but the model "
                          f"makes {G.img_resolution}px images")
     space = resolve_space(G, ws0, cfg.space)
+    carry = None
+    if init_ws is not None:
+        carry = torch.as_tensor(np.asarray(init_ws, np.float32), device=dev)
+        if carry.ndim != 3 or tuple(carry.shape[1:]) != (G.num_ws, G.w_dim):
+            raise ValueError(f"init_ws must be [n, {G.num_ws}, {G.w_dim}], got {list(carry.shape)}")
     c_label = None
     if G.c_dim and D is not None:
         c_label = ws0[:, 0, G.z_dim:] if not G.has_styles else None
@@ -387,13 +375,15 @@ def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints
                 with torch.no_grad():
                     start_image = G.synthesis(ws0, noise_mode=cfg.noise_mode)
             cost = EditCost(constraints, G.img_channels, start_image, dev)
-            batch = LatentBatch(G, ws0, space, cfg.candidates, cfg.sigma, cfg.prior, cfg.seed)
+            batch = LatentBatch(G, ws0, space, cfg.candidates, cfg.sigma, cfg.prior, cfg.seed, carry)
             opt = torch.optim.Adam([batch.param], lr=cfg.lr, betas=(0.9, 0.999))
             best_loss, best_ws, best_img, best_at = math.inf, None, None, (0, 0)
             history: list[float] = []
             step = 0
             while True:
-                stop = step >= cfg.steps or _cancelled(cancel)
+                if step > 0 and is_cancelled(interrupt):
+                    return
+                stop = step >= cfg.steps or is_cancelled(cancel)
                 ws = batch.ws()
                 x = G.synthesis(ws, noise_mode=cfg.noise_mode)            # [K, C, H, W]
                 terms = cost(x)
@@ -420,7 +410,7 @@ def edit_latent(G: GeneratorBase, ws_start: np.ndarray, constraints: Constraints
                 if cfg.tol > 0 and len(history) > 10 and history[-11] - history[-1] < cfg.tol:
                     stop = True
                 top = order[:max(1, min(cfg.top_k, len(order)))]
-                cancelled = _cancelled(cancel) and step < cfg.steps
+                cancelled = is_cancelled(cancel) and step < cfg.steps
                 ev = EditProgress(
                     step=step, steps=cfg.steps, loss=loss_np,
                     terms={k: float(v[b].detach()) for k, v in terms.items()} | {"total": float(loss_np[b])},

@@ -172,14 +172,20 @@ def labelled_direction_from_latents(G: Generator, latents: np.ndarray, labels: n
 
 def labelled_direction(G: Generator, pos_seeds: list[int], neg_seeds: list[int], name: str = "labelled",
                        orthogonal_to: np.ndarray | None = None, psi: float = 1.0, C: float = DEFAULT_C,
-                       folds: int = 5, n_samples: int = 10_000, seed: int = 0) -> LabelledDirection:
+                       folds: int = 5, n_samples: int = 10_000, seed: int = 0,
+                       pos_latents: np.ndarray | None = None,
+                       neg_latents: np.ndarray | None = None) -> LabelledDirection:
     """The InterFaceGAN direction from seeds marked as having (pos) or lacking (neg) the
-    attribute (what `ganexplorer directions --method labelled` and the window call)."""
+    attribute (what `ganexplorer directions --method labelled` and the window call), plus
+    latents [k, w_dim] marked the same way that come from no seed (the window's edited pins)."""
     both = set(pos_seeds) & set(neg_seeds)
     if both:
         raise ValueError(f"seed {min(both)} is marked both positive and negative")
-    lat = seed_latents(G, list(pos_seeds) + list(neg_seeds), psi)
-    labels = np.r_[np.ones(len(pos_seeds), bool), np.zeros(len(neg_seeds), bool)]
+    extra = [np.asarray(x, np.float32).reshape(-1, G.w_dim) if x is not None else np.zeros((0, G.w_dim), np.float32)
+             for x in (pos_latents, neg_latents)]
+    lat = np.concatenate([seed_latents(G, list(pos_seeds), psi), extra[0],
+                          seed_latents(G, list(neg_seeds), psi), extra[1]])
+    labels = np.r_[np.ones(len(pos_seeds) + len(extra[0]), bool), np.zeros(len(neg_seeds) + len(extra[1]), bool)]
     return labelled_direction_from_latents(G, lat, labels, name, orthogonal_to, C, folds, n_samples, seed)
 
 

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.protocol import GeneratorBase
-from .edit import _cancelled, resolve_space, w_std
+from .optim_shared import has_batch_statistics, is_cancelled, resolve_space, w_std
 
 
 @dataclass
@@ -129,6 +129,15 @@ def psnr(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> float:
     return 10 * math.log10(4 / max(mse, 1e-12))
 
 
+def psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two 8-bit images as shown on screen (peak 255); inf when identical."""
+    if np.shape(a) != np.shape(b) or np.size(a) == 0:
+        raise ValueError(f"images must have one shape, got {np.shape(a)} and {np.shape(b)}")
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    mse = float(np.mean(d * d))
+    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+
+
 # ---------------------------------------------------------------- costs
 
 def _pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
@@ -151,8 +160,7 @@ def discriminator_features(D: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     Images go through D one by one when D uses minibatch statistics."""
     if hasattr(D, "features"):
         return list(D.features(x))
-    from .edit import _has_batch_statistics
-    if len(x) > 1 and _has_batch_statistics(D):
+    if len(x) > 1 and has_batch_statistics(D):
         per = [discriminator_features(D, x[i:i + 1]) for i in range(len(x))]
         return [torch.cat(fs) for fs in zip(*per)]
     feats: list[torch.Tensor] = []
@@ -306,7 +314,7 @@ def _project_z(G, tgt, cfg: ProjectConfig, cost_fn, E, cancel, t0, label) -> Ite
     opt = torch.optim.Adam([z], lr=cfg.lr)
     best = (math.inf, None, None)
     for step in range(cfg.steps + 1):
-        stop = step == cfg.steps or _cancelled(cancel)
+        stop = step == cfg.steps or is_cancelled(cancel)
         ws = ws_of(z)
         x = G.synthesis(ws)
         cost = cost_fn(x)
@@ -367,7 +375,7 @@ def _project_w(G, tgt, cfg: ProjectConfig, cost_fn, E, cancel, t0) -> Iterator[P
     best = (math.inf, None, None)
     try:
         for step in range(cfg.steps + 1):
-            stop = step == cfg.steps or _cancelled(cancel)
+            stop = step == cfg.steps or is_cancelled(cancel)
             t = step / cfg.steps
             w_noise_scale = w_spread * cfg.initial_noise_factor * max(0.0, 1.0 - t / cfg.noise_ramp_length) ** 2
             lr_ramp = min(1.0, (1.0 - t) / cfg.lr_rampdown)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .protocol import NOISE_MODES, GeneratorBase
+from .protocol import NOISE_MODES, GeneratorBase, noise_scale
 
 NOISE_SEED = 0   # seeds the stored 'const' noise image
 
@@ -208,11 +208,18 @@ class _GeneratorBlock(nn.Module):
         if self.upsample is not None:
             x = self.upsample(x)
         inoise = inoise[:, :x.shape[2], :x.shape[3], :]
-        noise1 = self.to_noise1(inoise).permute(0, 3, 2, 1)   # [N, C, W, H]
-        noise2 = self.to_noise2(inoise).permute(0, 3, 2, 1)
+        noise1 = self.to_noise1(_scaled(inoise, self.to_noise1)).permute(0, 3, 2, 1)   # [N, C, W, H]
+        noise2 = self.to_noise2(_scaled(inoise, self.to_noise2)).permute(0, 3, 2, 1)
         x = F.leaky_relu(self.conv1(x, self.to_style1(w)) + noise1, 0.2)
         x = F.leaky_relu(self.conv2(x, self.to_style2(w)) + noise2, 0.2)
         return x, self.to_rgb(x, prev_rgb, w)
+
+
+def _scaled(inoise: torch.Tensor, to_noise: nn.Module) -> torch.Tensor:
+    """The noise image times the strength G.scaled_noise gives this layer (0 = as 'none':
+    the Linear(1, C) bias stays, only the noise goes)."""
+    scale = noise_scale(to_noise)
+    return inoise if scale == 1 else inoise * scale
 
 
 class _Synthesis(nn.Module):
@@ -349,3 +356,10 @@ class LucidrainsGenerator(GeneratorBase):
     def _feature_modules(self) -> dict[str, nn.Module]:
         # Each generator block's feature output (not its RGB): b4, b8, ... b{R}.
         return {f"b{4 * 2 ** i}": block for i, block in enumerate(self.GE.blocks)}
+
+    def _noise_modules(self) -> dict[str, nn.Module]:
+        # Each block's two noise inputs, named after the convs they join: b4.conv1, b4.conv2, ...
+        out: dict[str, nn.Module] = {}
+        for i, block in enumerate(self.GE.blocks):
+            out[f"b{4 * 2 ** i}.conv1"], out[f"b{4 * 2 ** i}.conv2"] = block.to_noise1, block.to_noise2
+        return out

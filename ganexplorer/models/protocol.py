@@ -11,13 +11,30 @@ where one exists, a default.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence, runtime_checkable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules.module import register_module_forward_hook
 
 NOISE_MODES = ("const", "random", "none")
+
+# Taps on a synthesis pass that leave G untouched (the render thread and jobs share it): feature
+# maps are caught by a global forward hook that records only this thread's `capture_features`
+# modules, and noise strengths are looked up by the noise layers themselves. Both live in a
+# ContextVar, so another thread's pass, or a copy of G, is never affected.
+_NOISE_SCALES: ContextVar[dict[int, float] | None] = ContextVar("noise_scales", default=None)
+_CAPTURE: ContextVar[dict[int, tuple[str, dict]] | None] = ContextVar("feature_capture", default=None)
+
+
+def noise_scale(module: nn.Module) -> float:
+    """The factor the current `GeneratorBase.scaled_noise` context puts on this noise layer's
+    noise (1: as trained). Called by the models' noise layers."""
+    scales = _NOISE_SCALES.get()
+    return 1.0 if scales is None else scales.get(id(module), 1.0)
 
 
 @runtime_checkable
@@ -76,6 +93,16 @@ class Generator(Protocol):
         """ws -> (image [N, C, R, R], {name: feature map [N, C_l, r, r]}), differentiable:
         the hook drag editing (DragGAN, Pan et al. 2023) uses for motion supervision and
         point tracking."""
+        ...
+
+    def noise_layers(self) -> tuple[str, ...]:
+        """Names of the per-pixel noise inputs `scaled_noise` can scale, coarse to fine:
+        'b4.conv1', 'b8.conv0', ... (StyleGAN2, lucidrains'); () for models without noise."""
+        ...
+
+    def scaled_noise(self, strengths: Mapping[str, float]) -> Any:
+        """Context manager: eager synthesis passes of this G on this thread scale the noise
+        of the named layers (0 = that layer's noise off, as noise_mode 'none' there)."""
         ...
 
     def config(self) -> dict[str, Any]:
@@ -189,13 +216,14 @@ class GeneratorBase(nn.Module):
     def feature_layers(self) -> tuple[str, ...]:
         return tuple(self._feature_modules())
 
-    def synthesis_features(self, ws: torch.Tensor, layers: Sequence[str],
-                           noise_mode: str = "const") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """ws [N, num_ws, w_dim] -> (image, {name: [N, C_l, r, r]}) in one synthesis pass.
+    @contextmanager
+    def capture_features(self, layers: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
+        """Within the block, each synthesis pass of this G on this thread stores the named
+        feature maps (float32 [N, C_l, r, r], with their gradients) in the dict it yields.
 
-        The maps are caught by forward hooks, so gradients flow through them. The hooks
-        live on this module for the duration of the call: use a generator that no other
-        thread is running (the window's jobs each get their own copy).
+        G itself is not changed (no hooks on its modules): a global forward hook, there only
+        for the block, records a module only when it is one of this capture's on this thread.
+        So it is safe on the generator the render thread shares with background copies.
         """
         modules = self._feature_modules()
         unknown = [name for name in layers if name not in modules]
@@ -203,19 +231,59 @@ class GeneratorBase(nn.Module):
             raise ValueError(f"no feature layer {', '.join(map(repr, unknown))}; this model has "
                              f"{', '.join(modules)}")
         feats: dict[str, torch.Tensor] = {}
+        mine = {id(modules[name]): (name, feats) for name in dict.fromkeys(layers)}
 
-        def catch(name: str):
-            def hook(_module, _inputs, out):
-                feats[name] = (out[0] if isinstance(out, (tuple, list)) else out).float()
-            return hook
+        def hook(module, _inputs, out):
+            cap = _CAPTURE.get()
+            if cap is mine and id(module) in cap:
+                name, into = cap[id(module)]
+                into[name] = (out[0] if isinstance(out, (tuple, list)) else out).float()
 
-        handles = [modules[name].register_forward_hook(catch(name)) for name in dict.fromkeys(layers)]
+        token = _CAPTURE.set(mine)
+        handle = register_module_forward_hook(hook)
         try:
-            img = self.synthesis(ws, noise_mode=noise_mode)
+            yield feats
         finally:
-            for h in handles:
-                h.remove()
+            handle.remove()
+            _CAPTURE.reset(token)
+
+    def synthesis_features(self, ws: torch.Tensor, layers: Sequence[str],
+                           noise_mode: str = "const") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """ws [N, num_ws, w_dim] -> (image, {name: [N, C_l, r, r]}) in one synthesis pass, with
+        gradients through the maps (see `capture_features`)."""
+        with self.capture_features(layers) as feats:
+            img = self.synthesis(ws, noise_mode=noise_mode)
         return img, {name: feats[name] for name in layers}
+
+    # -------- per-layer noise strength (the layer viewer)
+    def _noise_modules(self) -> dict[str, nn.Module]:
+        """{name: the module whose `noise_scale(module)` scales that noise input}, coarse to fine."""
+        return {}
+
+    def noise_layers(self) -> tuple[str, ...]:
+        return tuple(self._noise_modules())
+
+    @contextmanager
+    def scaled_noise(self, strengths: Mapping[str, float]) -> Iterator[None]:
+        """Within the block, eager synthesis passes of this G on this thread multiply the noise
+        of each named layer by its strength (0: no noise there, as noise_mode 'none' for that
+        layer; 1: as trained). G is not changed and other threads are not affected. Compiled
+        render graphs (render.backends) do not see it: call G.synthesis itself."""
+        modules = self._noise_modules()
+        unknown = [name for name in strengths if name not in modules]
+        if unknown:
+            have = ", ".join(modules) if modules else "none (this model has no noise inputs)"
+            raise ValueError(f"no noise layer {', '.join(map(repr, unknown))}; this model's are {have}")
+        bad = [name for name, s in strengths.items() if not np.isfinite(float(s))]
+        if bad:
+            raise ValueError(f"the noise strength of {', '.join(bad)} must be a finite number")
+        scales = dict(_NOISE_SCALES.get() or {})
+        scales.update({id(modules[name]): float(s) for name, s in strengths.items()})
+        token = _NOISE_SCALES.set(scales)
+        try:
+            yield
+        finally:
+            _NOISE_SCALES.reset(token)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
                 truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:

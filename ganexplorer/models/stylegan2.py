@@ -31,7 +31,7 @@ from torch import nn
 from .layers import (  # noqa: F401  (re-exported: older imports name them here)
     LRELU_ALPHA, LRELU_GAIN, Conv2dLayer, FullyConnectedLayer, MappingNetwork, NvidiaModules, bias_act,
     conv2d_resample, modulated_conv2d, normalize_2nd_moment, setup_filter, upfirdn2d, upsample2d)
-from .protocol import NOISE_MODES, GeneratorBase
+from .protocol import NOISE_MODES, GeneratorBase, noise_scale
 
 # The primitives (FIR resampling, bias_act, modulated conv) and the equalised-lr dense and
 # conv layers live in layers.py: D and StyleGAN3 use the same ones.
@@ -66,6 +66,8 @@ class SynthesisLayer(nn.Module):
                                 device=x.device, generator=generator) * self.noise_strength
         elif self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength   # [H, W] broadcast over N, C
+        if noise is not None and (scale := noise_scale(self)) != 1:
+            noise = noise * scale   # a strength chosen per call (G.scaled_noise), G unchanged
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
                              resample_filter=self.resample_filter, fused=fused)
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
@@ -196,7 +198,9 @@ class SynthesisNetwork(nn.Module):
             setattr(self, f"b{res}", block)
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", force_fp32: bool = False,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None, stop_res: int | None = None) -> torch.Tensor:
+        """stop_res: end after that block and return the RGB image the skip architecture has
+        summed so far, [N, C, stop_res, stop_res] (a drag's cheap preview)."""
         ws = ws.to(torch.float32)
         x = img = None
         w_idx = 0
@@ -206,6 +210,8 @@ class SynthesisNetwork(nn.Module):
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             w_idx += block.num_conv
             x, img = block(x, img, block_ws, noise_mode, force_fp32, generator)
+            if res == stop_res:
+                break
         return img
 
 
@@ -277,16 +283,43 @@ class StyleGAN2Generator(NvidiaModules, GeneratorBase):
         return w.unsqueeze(1).repeat(1, self.num_ws, 1)
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const", force_fp32: bool = False,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None, stop_res: int | None = None) -> torch.Tensor:
         """ws [N, num_ws, w_dim] -> raw image [N, img_channels, R, R] (float32, unclamped).
 
         noise_mode: 'const' the stored noise maps, 'random' fresh N(0, 1) noise drawn from
         `generator` (seed it for reproducible output), 'none' no noise.
+        stop_res: one of `preview_resolutions()`: the image as it stands after that block,
+        [N, C, stop_res, stop_res], for a cheap preview.
         """
         self.check_ws(ws)
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
-        return self.synthesis_network(ws, noise_mode=noise_mode, force_fp32=force_fp32, generator=generator)
+        if stop_res is not None and stop_res not in self.preview_resolutions():
+            raise ValueError(f"this model has no preview at {stop_res} px; it has "
+                             f"{self.preview_resolutions() or 'none (not the skip architecture)'}")
+        return self.synthesis_network(ws, noise_mode=noise_mode, force_fp32=force_fp32, generator=generator,
+                                      stop_res=stop_res)
+
+    def preview_resolutions(self) -> list[int]:
+        """Blocks after which the image so far is a usable preview: in the skip architecture
+        every block adds its toRGB output to the up-sampled sum (paper fig. 7), so the sum at
+        32 or 64 px is the coarse image; 'orig' and 'resnet' have no image before the last block."""
+        net = self.synthesis_network
+        if net.b4.architecture != "skip":
+            return []
+        return [r for r in net.block_resolutions if 32 <= r < self.img_resolution]
+
+    def stage_cost(self, res: int) -> float:
+        """Fraction of a full synthesis's multiply-adds spent up to and including block `res`
+        (convolution weights x pixels): what a preview at `res` is expected to cost."""
+        net = self.synthesis_network
+        cost = {}
+        for r in net.block_resolutions:
+            block = getattr(net, f"b{r}")
+            convs = [getattr(block, n) for n in ("conv0", "conv1", "torgb") if hasattr(block, n)]
+            cost[r] = sum(c.weight.numel() for c in convs) * r * r
+        total = sum(cost.values())
+        return sum(v for r, v in cost.items() if r <= res) / total
 
     def forward(self, z, c=None, psi=1.0, truncation_cutoff=None, noise_mode="const", **synthesis_kwargs):
         return self.synthesis(self.mapping(z, c, psi, truncation_cutoff), noise_mode=noise_mode,
@@ -312,3 +345,14 @@ class StyleGAN2Generator(NvidiaModules, GeneratorBase):
         # Each synthesis block's feature output x (not its RGB skip): b4 .. b{R}.
         net = self.synthesis_network
         return {f"b{res}": getattr(net, f"b{res}") for res in net.block_resolutions}
+
+    def _noise_modules(self) -> dict[str, nn.Module]:
+        # Every conv with a noise input, by block and conv: b4.conv1, b8.conv0, b8.conv1, ...
+        net, out = self.synthesis_network, {}
+        for res in net.block_resolutions:
+            block = getattr(net, f"b{res}")
+            for name in ("conv0", "conv1"):
+                layer = getattr(block, name, None)
+                if layer is not None and layer.use_noise:
+                    out[f"b{res}.{name}"] = layer
+        return out

@@ -27,10 +27,14 @@ class Figure:
     cols: int                         # tiles per row
     labels: list[str] = field(default_factory=list)   # one per tile ('' for none)
     meta: dict[str, Any] = field(default_factory=dict)  # seeds, psi, ... for exported files
+    composition: dict[str, Any] | None = None   # a layout other than the grid (see `compose`); JSON
 
     def image(self, padding: int = 2, labels: bool = False, tile_size: int | None = None,
               nearest: bool = True) -> Image.Image:
-        """The grid as one picture; a single tile is returned as it is when unscaled."""
+        """The grid as one picture; a single tile is returned as it is when unscaled. A composed
+        figure (the arithmetic one) always draws its captions, whatever `labels` says."""
+        if self.composition is not None:
+            return compose(self.tiles, self.composition, padding, tile_size, nearest)
         if len(self.tiles) == 1 and not labels and not tile_size:
             return Image.fromarray(self.tiles[0])
         return make_grid(self.tiles, cols=self.cols, padding=padding,
@@ -52,34 +56,57 @@ def single(G: GeneratorBase, ws: np.ndarray, noise_mode: str = "const", labels=N
 
 
 def arithmetic_figure(G: GeneratorBase, r: ArithmeticResult, signs: list[float],
-                      member_labels: list[list[str]], noise_mode: str = "const") -> Figure:
-    """The DCGAN paper's layout: one row per group (members, then the signed mean at the
-    right), and a last row with the result followed by its noisy neighbours."""
+                      member_labels: list[list[str]], noise_mode: str = "const",
+                      names: list[str] | None = None, sigma: float | None = None) -> Figure:
+    """The DCGAN paper's fig. 7: per group its members in a column over its mean, the signs
+    between the means, "=", the result and its noisy neighbours, every part captioned
+    (`names`: one per group, default A, B, C...; `sigma`: the neighbours' noise, for their caption).
+    Tiles (and ws rows): each group's members then its mean, then the result, then the neighbours."""
     sizes = [len(m) for m in r.members]
-    n_neigh = len(r.neighbours)
-    cols = max(max(sizes) + 1, 1 + n_neigh)
+    ws = np.concatenate([np.concatenate([m, r.means[gi:gi + 1]]) for gi, m in enumerate(r.members)]
+                        + [r.result, r.neighbours]).astype(np.float32)
+    tiles = to_uint8(synthesize(G, ws, noise_mode))
+    labels: list[str] = []
+    for gi in range(len(sizes)):
+        labels += [str(x) for x in member_labels[gi]] + ["mean"]
+    labels += ["result"] + [f"n{i + 1}" for i in range(len(r.neighbours))]
+    names = list(names) if names else None
+    composition = {"kind": "arithmetic", "sizes": sizes, "signs": [float(x) for x in signs],
+                   "neighbours": len(r.neighbours), "names": names,
+                   "member_labels": [[str(x) for x in m] for m in member_labels],
+                   "sigma": None if sigma is None else float(sigma)}
+    return Figure(tiles, ws, list(range(len(ws))), len(sizes) + 1, labels, composition=composition)
+
+
+def sections_figure(G: GeneratorBase, sections: list[tuple[str, np.ndarray, list[str]]], cols: int = 8,
+                    noise_mode: str = "const") -> Figure:
+    """Captioned rows of tiles: per section (title, ws [n, num_ws, w_dim], one caption per tile);
+    a section with no latents shows its title alone."""
+    ws_list = [np.asarray(w, np.float32).reshape(-1, G.num_ws, G.w_dim) for _, w, _ in sections]
+    ws = np.concatenate(ws_list) if ws_list else np.zeros((0, G.num_ws, G.w_dim), np.float32)
     res = G.img_resolution
-    blank = np.full((res, res, 3), 255, np.uint8)
-    tiles, labels, layout, ws_rows = [], [], [], []
-    for gi, sign in enumerate(signs):
-        ws = np.concatenate([r.members[gi], r.means[gi:gi + 1]])
-        imgs = to_uint8(synthesize(G, ws, noise_mode))
-        base = len(ws_rows)
-        ws_rows += list(ws)
-        k = sizes[gi]
-        pad = cols - k - 1
-        tiles += list(imgs[:-1]) + [blank] * pad + [imgs[-1]]
-        labels += list(member_labels[gi]) + [""] * pad + [f"{'+' if sign > 0 else '-'}mean"]
-        layout += list(range(base, base + k)) + [-1] * pad + [base + k]
-    ws = np.concatenate([r.result, r.neighbours])
-    imgs = to_uint8(synthesize(G, ws, noise_mode))
-    base = len(ws_rows)
-    ws_rows += list(ws)
-    pad = cols - len(imgs)
-    tiles += list(imgs) + [blank] * pad
-    labels += ["result"] + [f"n{i}" for i in range(n_neigh)] + [""] * pad
-    layout += list(range(base, base + len(imgs))) + [-1] * pad
-    return Figure(np.stack(tiles), np.stack(ws_rows).astype(np.float32), layout, cols, labels)
+    tiles = to_uint8(synthesize(G, ws, noise_mode)) if len(ws) else np.zeros((0, res, res, 3), np.uint8)
+    labels = [str(x) for _, w, caps in sections for x in (list(caps) + [""] * len(w))[:len(w)]]
+    composition = {"kind": "sections", "cols": int(cols),
+                   "sections": [{"title": t, "n": len(w), "captions": [str(x) for x in caps]}
+                                for (t, _, caps), w in zip(sections, ws_list)]}
+    return Figure(tiles, ws, list(range(len(ws))), int(cols), labels, composition=composition)
+
+
+def compose(tiles: np.ndarray, c: dict[str, Any], padding: int, tile_size: int | None,
+            nearest: bool) -> Image.Image:
+    """Draw a figure whose parts are laid out other than as a grid (its `composition`)."""
+    from .layouts import MIN_TILE, arithmetic_layout, draw_layout, has_greek_font, sections_layout
+    t = int(tile_size) if tile_size else max(int(tiles.shape[1]), MIN_TILE)
+    if c.get("kind") == "arithmetic":
+        lay = arithmetic_layout(list(c["sizes"]), list(c["signs"]), int(c["neighbours"]), t, padding,
+                                c.get("names"), c.get("member_labels"), c.get("sigma"), has_greek_font())
+    elif c.get("kind") == "sections":
+        lay = sections_layout([(s["title"], int(s["n"]), list(s["captions"])) for s in c["sections"]],
+                              t, padding, int(c["cols"]))
+    else:
+        raise ValueError(f"unknown figure composition {c.get('kind')!r}")
+    return draw_layout(tiles, lay, nearest)
 
 
 def mixing_figure(G: GeneratorBase, rows: np.ndarray, cols: np.ndarray, cells: np.ndarray,
@@ -107,7 +134,8 @@ def mixing_figure(G: GeneratorBase, rows: np.ndarray, cols: np.ndarray, cells: n
 def export_meta(fig: Figure, padding: int, labels: bool, tile_size: int | None) -> dict[str, Any]:
     """What `reproduce` needs besides the latents, merged with the figure's own meta."""
     return {**fig.meta, "layout": fig.layout, "cols": fig.cols, "padding": padding,
-            "labels": fig.labels if labels else None, "tile_size": tile_size}
+            "labels": fig.labels if labels else None, "tile_size": tile_size,
+            "composition": fig.composition}
 
 
 def reproduce(G: GeneratorBase, meta: dict[str, Any], ws: np.ndarray,
@@ -117,10 +145,13 @@ def reproduce(G: GeneratorBase, meta: dict[str, Any], ws: np.ndarray,
     if "rotate" in meta or "translate" in meta:   # a StyleGAN3 figure drawn with a moved input
         from .synth import input_transform
         transform = input_transform(tuple(meta.get("translate") or (0.0, 0.0)), float(meta.get("rotate") or 0.0))
-    imgs = to_uint8(synthesize(G, np.asarray(ws, np.float32), noise_mode, transform=transform))
-    res = imgs.shape[1]
+    ws = np.asarray(ws, np.float32)
+    res = G.img_resolution
+    imgs = (to_uint8(synthesize(G, ws, noise_mode, transform=transform)) if len(ws)
+            else np.zeros((0, res, res, 3), np.uint8))          # a figure of captions only
     blank = np.full((res, res, 3), 255, np.uint8)
     layout = meta.get("layout") or list(range(len(imgs)))
-    tiles = np.stack([imgs[i] if i >= 0 else blank for i in layout])
-    fig = Figure(tiles, ws, layout, int(meta.get("cols") or 1), list(meta.get("labels") or []))
+    tiles = np.stack([imgs[i] if i >= 0 else blank for i in layout]) if layout else imgs
+    fig = Figure(tiles, ws, layout, int(meta.get("cols") or 1), list(meta.get("labels") or []),
+                 composition=meta.get("composition"))
     return fig.image(int(meta.get("padding", 2)), bool(meta.get("labels")), meta.get("tile_size"))

@@ -57,7 +57,7 @@ class ArithmeticResult:
 
 def arithmetic_ws(G: GeneratorBase, groups: list[list[int]], signs: list[float],
                   space: str = "z", psi: float = 1.0, n_neighbours: int = 8,
-                  sigma: float = 0.25, noise_seed: int = 0,
+                  sigma: float = arithmetic.DEFAULT_SIGMA, noise_seed: int = 0,
                   class_index: int | None = None) -> ArithmeticResult:
     """The DCGAN paper's figure: average each group, combine with signs, add neighbours.
 

@@ -1,17 +1,18 @@
 """Render requests and results: immutable snapshots passed to and from the render thread.
 
-The window fills a `RenderRequest` from its session state (no generator call on the GUI
-thread: seeds stay seeds, the renderer maps them); the `Renderer` answers with a
-`RenderResult`. Requests carry a `key` (a digest of everything but the stamp) so the
-render thread can skip a duplicate, and a `stamp` (increasing) so the window can drop a
-result that is older than what it already shows.
+The explorer fills a `RenderRequest` from its session state (no generator call on the GUI
+thread: seeds stay seeds, the renderer maps them): the fields every view shares, plus one
+`part`, the shown view's own request (a `ViewPart`, defined in ganexplorer.views), which
+renders itself. The `Renderer` answers with a `RenderResult`. Requests carry a `key` (a
+digest of everything but the stamp) so the render thread can skip a duplicate, and a
+`stamp` (increasing) so the window can drop a result older than what it already shows.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -35,6 +36,16 @@ class EditOp:
     stop: int | None = None
 
 
+class ViewPart(Protocol):
+    """The view-specific part of a request: a frozen dataclass (hashed into the request's key)
+    that renders itself. Views define them (ganexplorer.views); the renderer only calls them."""
+    view: ClassVar[str]                         # the view's name (a views.View)
+
+    def render(self, rc: Any) -> Figure:        # rc: renderer.RenderContext
+        """The figure the image view shows; extras and data go through `rc`."""
+        ...
+
+
 @dataclass(frozen=True, eq=False)
 class RenderRequest:
     stamp: int                                  # increasing; the window drops older results
@@ -43,58 +54,46 @@ class RenderRequest:
     psi: float = 1.0                            # truncation for every seed in the request
     cutoff: int | None = None                   # truncate layers [0, cutoff) only
     noise_mode: str = "const"                   # StyleGAN noise: 'const' | 'random' | 'none'
-    view: str = "sample"                        # which figure the image view shows
-    current: Source = Source(seed=0)            # the latent of Sample / Directions
+    current: Source = Source(seed=0)            # the current latent (Sample, Directions, ...)
     edits: tuple[EditOp, ...] = ()              # direction sliders applied to `current`
-    grid_seeds: tuple[int, ...] = ()            # the Sample panel's browse grid
     pins: tuple[Source, ...] = ()               # thumbnails of the pinned latents
-    # interpolate
-    endpoints: tuple[Source, ...] = ()          # two or more points of the path
-    interp_t: float = 0.0                       # 0 .. 1 along the whole path
-    interp_method: str = "lerp"
-    interp_space: str = "w"
-    interp_frames: int = 8                      # K frames of the strip
-    interp_loop: bool = False
-    # arithmetic: (sign, members) per group
-    groups: tuple[tuple[float, tuple[Source, ...]], ...] = ()
-    arith_space: str = "z"
-    arith_sigma: float = 0.25
-    arith_neighbours: int = 8
-    arith_noise_seed: int = 0
-    # style mixing
-    mix_rows: tuple[int, ...] = ()
-    mix_cols: tuple[int, ...] = ()
-    mix_layers: tuple[int, int] | None = None   # half-open; None: the coarse preset
     # conditional models and StyleGAN3 (issue 17)
     class_index: int | None = None              # one class for every sample; None: class = seed % c_dim
-    interp_classes: tuple[int, int] | None = None  # interpolate the label from class a to b (before mapping)
     translate: tuple[float, float] = (0.0, 0.0)  # StyleGAN3 input transform: move (fractions of the image)
     rotate: float = 0.0                         # ... and turn (degrees, counter-clockwise)
+    preview_ms: float | None = None             # a slider drag: the current image may be a cheaper
+                                                # stage that fits this many ms (render.synth); None: full
+    part: ViewPart | None = None                # the shown view's own fields; it renders the figure
+
+    @property
+    def view(self) -> str:
+        """The name of the view this request shows ('' without a part)."""
+        return "" if self.part is None else str(self.part.view)
 
     @functools.cached_property
     def key(self) -> str:
         """Digest of everything that decides the pixels (not the stamp); computed once."""
         return digest(*(getattr(self, f.name) for f in fields(self) if f.name != "stamp"))
 
-    def part_key(self, *names: str, seeds: bool = True) -> str:
-        """Digest of the model, device and noise plus the named fields, and the truncation
-        when seeds are involved (explicit latents do not depend on it)."""
+    def part_key(self, *values: Any, seeds: bool = True) -> str:
+        """Digest of the model, device, noise and steering plus `values`, and the truncation
+        when seeds are involved (explicit latents do not depend on it): the key of one
+        thumbnail set, which stays the same while only other fields change."""
         trunc = (self.psi, self.cutoff, self.class_index) if seeds else ()
-        return digest(self.model, self.device, self.noise_mode, *trunc, self.translate, self.rotate,
-                      *(getattr(self, n) for n in names))
+        return digest(self.model, self.device, self.noise_mode, *trunc, self.translate, self.rotate, *values)
 
 
 @dataclass
 class RenderResult:
     stamp: int                                  # of the request it answers
     key: str                                    # the request's key
-    view: str = "sample"
+    view: str = ""                              # the request's view
     figure: Figure | None = None                # what the image view shows
     image: np.ndarray | None = None             # [H, W, 3] uint8: the figure composed (off the GUI thread)
     current_ws: np.ndarray | None = None        # [1, num_ws, w_dim] the current latent, edits applied
-    extras: dict[str, Figure] = field(default_factory=dict)      # 'grid', 'pins', 'strip'
+    extras: dict[str, Figure] = field(default_factory=dict)      # 'pins' and the view's thumbnails
     extra_keys: dict[str, str] = field(default_factory=dict)     # unchanged key: same figure
-    data: dict[str, np.ndarray] = field(default_factory=dict)    # view arrays ('arith_result', ...)
+    data: dict[str, np.ndarray] = field(default_factory=dict)    # the view's arrays (its result latents)
     render_ms: float = 0.0                      # time spent in the renderer
     error: str | None = None                    # a sentence for the overlay, when it failed
 
@@ -120,12 +119,12 @@ def _feed(h, p: Any) -> None:
         for q in p:
             _feed(h, q)
         h.update(b"]")
-    elif isinstance(p, (Source, EditOp)):
+    elif hasattr(p, "sha256") and hasattr(p, "path"):     # a LoadedModel
+        h.update(f"model:{p.path}:{p.sha256}:{id(p)}".encode())
+    elif is_dataclass(p) and not isinstance(p, type):     # Source, EditOp, a view's part and its pieces
         h.update(type(p).__name__.encode())
         for f in fields(p):
             _feed(h, getattr(p, f.name))
-    elif hasattr(p, "sha256") and hasattr(p, "path"):     # a LoadedModel
-        h.update(f"model:{p.path}:{p.sha256}:{id(p)}".encode())
     else:
         h.update(repr(p).encode())
         h.update(b"|")

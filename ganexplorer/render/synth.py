@@ -5,12 +5,21 @@ off the GUI thread.
 """
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..latent.sampling import class_labels, seeds_to_z
 from ..models.protocol import GeneratorBase
+from ..models.stylegan2 import StyleGAN2Generator
 from .backends import render_synthesis
+
+PREVIEW_BUDGET_MS = 33.0    # a drag's frame budget: about 30 frames/s
+PREVIEW_GAIN = 0.6          # a preview stage is used only when it costs at most this share of the full image
 
 
 @torch.no_grad()
@@ -69,6 +78,10 @@ def synthesize(G: GeneratorBase, ws: np.ndarray, noise_mode: str = "const",
     noise: per-sample noise [N, ...] in the model's own convention (`G.noise_shape`), used
     instead of `noise_mode`'s noise.
     """
+    preview = None
+    if isinstance(G, Previewed):   # a drag: maybe a cheaper stage (below), scaled up to full size
+        preview, G = G, G.inner
+        preview.stage = None
     ws = np.asarray(ws, np.float32)
     G.check_ws(torch.from_numpy(ws[:1]) if len(ws) else torch.empty(0))
     dev = G.w_avg.device
@@ -84,12 +97,22 @@ def synthesize(G: GeneratorBase, ws: np.ndarray, noise_mode: str = "const",
         if G._transform is not None:
             kwargs.setdefault("transform", G._transform.to(dev))
         G = G.base
+    stage = choose_stage(G, preview.budget_ms) if preview is not None and noise is None else None
+    if stage is not None:
+        kwargs["stop_res"] = preview.stage = stage
     out = []
     for start in range(0, len(ws), batch_size):
         chunk = torch.from_numpy(ws[start:start + batch_size]).to(dev)
         if noise is not None:
             kwargs["noise"] = torch.from_numpy(noise[start:start + batch_size]).to(dev)
-        out.append(render_synthesis(G, chunk, noise_mode, kwargs, backend).cpu().numpy())
+        t0 = time.perf_counter()
+        img = render_synthesis(G, chunk, noise_mode, kwargs, backend)
+        if len(chunk) == 1:      # single images (what a drag renders) time the stages
+            STAGE_TIMES.note(G, stage or G.img_resolution, time.perf_counter() - t0)
+        if stage is not None:    # shown at full size, like the image it stands for
+            img = F.interpolate(img, size=(G.img_resolution, G.img_resolution), mode="bilinear",
+                                align_corners=False)
+        out.append(img.cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, G.img_channels, G.img_resolution,
                                                       G.img_resolution), np.float32)
 
@@ -159,3 +182,94 @@ def without_class(G: GeneratorBase) -> GeneratorBase:
     if G._transform is None:
         return G.base
     return Steered(G.base, None, G._transform.numpy())  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- drag previews
+
+class StageTimes:
+    """Measured seconds of one single-image synthesis per (generator, stage resolution),
+    smoothed; the full image is the stage `img_resolution`. Thread-safe."""
+
+    def __init__(self, smoothing: float = 0.5):
+        self.smoothing = smoothing       # weight of the newest measurement
+        self._lock = threading.Lock()
+        self._times: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def note(self, G: GeneratorBase, res: int, seconds: float) -> None:
+        with self._lock:
+            table = self._times.setdefault(G, {})
+            old = table.get(res)
+            table[res] = seconds if old is None else (1 - self.smoothing) * old + self.smoothing * seconds
+
+    def get(self, G: GeneratorBase, res: int) -> float | None:
+        with self._lock:
+            return self._times.get(G, {}).get(res)
+
+
+STAGE_TIMES = StageTimes()
+
+
+def preview_stages(G: GeneratorBase) -> list[int]:
+    """Resolutions a drag preview of G can stop at, ascending ([] = none: G renders full).
+    StyleGAN2 (skip architecture): the RGB sum after each block from 32 px. Not StyleGAN3:
+    its layers all run at the output's sampling rates and the image exists only after the
+    last layer, so a cheaper StyleGAN3 image would need another network; nor DCGAN, lucidrains'
+    or non-skip StyleGAN2, which are either cheap already or have no image before the end."""
+    base = G.base if isinstance(G, Steered) else G
+    return base.preview_resolutions() if isinstance(base, StyleGAN2Generator) else []
+
+
+def choose_stage(G: GeneratorBase, budget_ms: float) -> int | None:
+    """The largest preview stage whose single-image time fits `budget_ms` (measured, or
+    estimated from the full image's measured time and the stage's share of the work), the
+    smallest when none fits; None (full image) when the full image fits or was never timed, or
+    when that stage would not cost clearly less than the full image (PREVIEW_GAIN)."""
+    stages = preview_stages(G)
+    base = G.base if isinstance(G, Steered) else G
+    full = STAGE_TIMES.get(base, base.img_resolution)
+    if not stages or full is None or full * 1000.0 <= budget_ms:
+        return None
+    times = {}
+    for res in stages:
+        t = STAGE_TIMES.get(base, res)
+        times[res] = full * base.stage_cost(res) if t is None else t
+    fitting = [res for res in stages if times[res] * 1000.0 <= budget_ms]
+    best = fitting[-1] if fitting else stages[0]
+    # A preview must pay for its blur: on a small model, or when a faster back end draws the
+    # full image (previews run eager), the stage can cost as much as the full image.
+    return best if times[best] <= PREVIEW_GAIN * full else None
+
+
+class Previewed:
+    """G while a slider is dragged: `synthesize` renders the largest preview stage that fits
+    `budget_ms` and scales it up to full size; afterwards `.stage` says which stage it used
+    (None: the full image). A view of G like `Steered`, never a mutation."""
+
+    def __init__(self, G: GeneratorBase, budget_ms: float):
+        self.inner, self.budget_ms = G, float(budget_ms)
+        self.stage: int | None = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("inner", "budget_ms", "stage"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def previewing(G: GeneratorBase, budget_ms: float | None) -> GeneratorBase:
+    """G itself when `budget_ms` is None (every export, the CLI, a still image), else a
+    `Previewed` view of it for one figure of a drag."""
+    return G if budget_ms is None else Previewed(G, budget_ms)  # type: ignore[return-value]
+
+
+def note_preview(fig, G: GeneratorBase):
+    """Mark figure `fig` made with `G` (from `previewing`) as a preview when it was one:
+    meta['preview_res'] = the stage's resolution. Returns fig."""
+    if isinstance(G, Previewed) and G.stage is not None:
+        fig.meta["preview_res"] = G.stage
+    return fig
+
+
+def stage_text(meta: dict) -> str:
+    """'preview 64 px' or 'full', for the status bar."""
+    res = meta.get("preview_res")
+    return f"preview {res} px" if res else "full"

@@ -5,8 +5,8 @@ below it is dropped; `dirty` until saved), the single current view, the stamp ga
 last result on screen and the newest extra figures, the current latent, the direction
 cache and the autosave. Front ends call its commands and listen:
 
-- commands: `change`, `apply`, `undo`, `redo`, `jump`; pins (`pin_current`, `pin_seed`,
-  `pin_arithmetic_result`, `show_pin`, `remove_pin`, `clear_pins`),
+- commands: `change`, `change_sub` (one view's sub-state), `apply`, `undo`, `redo`, `jump`;
+  pins (`pin_current`, `pin_seed`, `pin_arithmetic_result`, `show_pin`, `remove_pin`, `clear_pins`),
   `save_arithmetic_direction`, `set_ws`, `bake_edits`; `set_view`, `set_device`,
   `model_loaded`; `build_request` / `request_render` / `accept(result)`; `direction_set`;
   session files (`save_session`, `read_session`, `reset_to`) and recovery (`orphans`).
@@ -29,19 +29,22 @@ from typing import Any, Callable, Iterator, Protocol
 import numpy as np
 
 from ..latent.directions import Directions, find_directions
-from ..latent.sampling import parse_seeds
 from ..models.loaded import LoadedModel
 from ..render.cache import job_model
 from ..render.figures import Figure
 from ..render.mailbox import StampGate
 from ..render.requests import EditOp, RenderRequest, RenderResult, Source
+from ..render.synth import PREVIEW_BUDGET_MS
 from .history import History
 from .io import SessionError, load_session
 from .io import save_session as write_session
 from .recovery import Autosaver, Orphan, discard, orphans
-from .state import Group, ModelRef, SavedDirection, SessionState
+from ..views import REGISTRY, BuildContext, View, spec
+from ..views.arithmetic import MEANS, RESULT
+from .state import ModelRef, SavedDirection, SessionState
 
-EXTRA_TITLES = {"pins": "Pins", "grid": "Browse grid", "strip": "Interpolation strip"}
+# the extra figures an export can take: the pins, then each view's thumbnails (name -> title)
+EXTRA_TITLES = {"pins": "Pins", **{k: t for s in REGISTRY.values() for k, t in s.extras.items()}}
 
 
 class Jobs(Protocol):
@@ -92,11 +95,11 @@ class Explorer:
         self.device = device
         self.jobs.device = device
         self.gate = StampGate()
-        self.view = "sample"                           # the one current view (saved into the state on save)
         self.last_result: RenderResult | None = None   # the result on screen
         self.figures: dict[str, Figure] = {}           # newest figure per extra ('pins', 'grid', 'strip')
         self.extra_keys: dict[str, str] = {}
         self.dragging = False                          # a slider drag is under way: skip the browse grid
+        self.preview_budget_ms: float | None = PREVIEW_BUDGET_MS   # a drag's frame budget (None: no previews)
         self.syncing = False                           # panels are showing the state: gestures are echoes
         self.on_change: list[Callable[[], None]] = []
         self.on_status: list[Callable[[str, int], None]] = []
@@ -130,9 +133,14 @@ class Explorer:
         m = self._model
         return None if m is None else ModelRef(str(m.path), m.sha256)
 
+    @property
+    def view(self) -> View:
+        """The view shown now (kept in the state, so the session file has it)."""
+        return self.state.view
+
     def saved_state(self) -> SessionState:
-        """The state as a session file keeps it (with the current view)."""
-        return self.state.replace(view=self.view)
+        """The state as a session file keeps it."""
+        return self.state
 
     def _status(self, text: str, ms: int = 4000) -> None:
         for cb in self.on_status:
@@ -155,6 +163,12 @@ class Explorer:
             return
         self.apply(self.state.replace(**fields), label, gesture)
 
+    def change_sub(self, view: View | str, label: str, gesture: object = None, **fields: Any) -> None:
+        """A gesture on one view's sub-state: its `fields` replaced, as one undo step (as `change`)."""
+        if self.syncing:
+            return
+        self.apply(self.state.change_sub(view, **fields), label, gesture)
+
     def apply(self, state: SessionState, label: str, gesture: object = None) -> None:
         if self.syncing:
             return
@@ -174,7 +188,10 @@ class Explorer:
 
     def _step(self, move: Callable[[], Any]) -> None:
         self.dragging = False
+        view = self.view
         move()
+        if self.state.view != view:      # undo changes the document, not the view shown
+            self.history.amend(self.state.replace(view=view))
         self._note_step()
         self.refresh()
 
@@ -186,8 +203,10 @@ class Explorer:
             cb()
 
     def reset_to(self, state: SessionState, label: str, saved: bool = True) -> None:
-        """Start a new history at `state` (an opened or restored session); showing its view
-        (`state.view`) is the front end's part, through set_view."""
+        """Start a new history at `state` (an opened or restored session); its view
+        (`state.view`) is the current view: the front end shows that view's panel."""
+        if state.view != self.view:
+            self.gate.invalidate()     # a late result of the view shown before is dropped
         self.history.reset(state, label, saved=saved)
         self._note_step()
 
@@ -254,11 +273,7 @@ class Explorer:
             # restored: autosaved again at once; opened: nothing to recover
             self.reset_to(then_state, "restored session" if restored else "opened session", saved=not restored)
         elif not same_model:
-            s = self.state
-            fresh = SessionState(seed=s.seed, psi=s.psi, grid_start=s.grid_start, grid_size=s.grid_size,
-                                 interp_method=s.interp_method, interp_frames=s.interp_frames,
-                                 dir_method=s.dir_method, mix_rows=s.mix_rows, mix_cols=s.mix_cols)
-            self.history.reset(fresh, f"opened {model.name}")
+            self.history.reset(self.state.for_new_model(), f"opened {model.name}")
             self._note_step()          # a fresh model: the old work was saved or let go
 
     def set_device(self, device: str) -> bool:
@@ -270,12 +285,14 @@ class Explorer:
         self.request_render()
         return True
 
-    def set_view(self, view: str, render: bool = True) -> bool:
-        """Show `view`; a result of the previous view arriving late is dropped. True when it changed."""
+    def set_view(self, view: View | str, render: bool = True) -> bool:
+        """Show `view` (not an undo step); a result of the previous view arriving late is
+        dropped. True when it changed."""
         self.dragging = False
+        view = View(view)
         if view == self.view:
             return False
-        self.view = view
+        self.history.amend(self.state.replace(view=view))
         self.gate.invalidate()
         if render:
             self.request_render()
@@ -289,35 +306,24 @@ class Explorer:
             return None
         current = (Source(seed=s.seed, label=f"seed {s.seed}") if s.base_ws is None
                    else Source(ws=s.base_ws, label=s.base_label or "latent"))
-
-        def pin_source(pid: int) -> Source:
-            p = s.pin(pid)
-            if p is None:
-                return Source(seed=0, label="missing pin")
-            # a seed re-maps with today's class, so a pin made under another class keeps its ws
-            by_seed = p.seed is not None and p.class_index == s.class_index
-            return Source(seed=p.seed, label=str(p.seed)) if by_seed else Source(ws=p.ws, label=p.label)
-
-        endpoints = tuple(dataclasses.replace(Source(seed=e.seed) if e.pin_id is None else pin_source(e.pin_id),
-                                              label=e.label()) for e in s.endpoints)
-        groups = tuple((g.sign, tuple(pin_source(i) for i in g.pin_ids)) for g in s.groups)
-        try:
-            rows, cols = tuple(parse_seeds(s.mix_rows, 64)), tuple(parse_seeds(s.mix_cols, 64))
-        except ValueError:
-            rows, cols = (), ()
-        view = self.view
+        view = spec(s.view)        # the view's module turns its sub-state into the request's part
+        part = view.request(s.sub(s.view), BuildContext(s, m.G, self.dragging))
         return RenderRequest(
             stamp=0, model=m, device=self.device, psi=s.psi, cutoff=s.cutoff,
-            noise_mode=s.noise_mode, view=view, current=current,
+            noise_mode=s.noise_mode, current=current,
             edits=tuple(EditOp(e.vector, e.alpha, e.start, e.stop) for e in s.edits),
-            grid_seeds=(tuple(range(s.grid_start, s.grid_start + s.grid_size))
-                        if view == "sample" and not self.dragging else ()),
-            pins=tuple(Source(ws=p.ws, label=p.label) for p in s.pins),
-            endpoints=endpoints, interp_t=s.interp_t, interp_method=s.interp_method,
-            interp_space=s.interp_space, interp_frames=s.interp_frames, interp_loop=s.interp_loop,
-            groups=groups, arith_space=s.arith_space, arith_sigma=s.arith_sigma,
-            arith_neighbours=s.arith_neighbours, arith_noise_seed=s.arith_noise_seed,
-            mix_rows=rows, mix_cols=cols, mix_layers=s.mix_layers, **_steering(s, m.G))
+            pins=tuple(Source(ws=p.ws, label=p.label) for p in s.pins), part=part, **_steering(s, m.G),
+            preview_ms=self.preview_budget_ms if self.dragging else None)
+
+    def render_full(self) -> None:
+        """A drag paused (the window's timer after a preview frame): the full image of what is
+        shown, unless a newer request is on its way (the slider moved on); the drag goes on."""
+        if self.dragging and self.gate.latest == self.gate.shown:
+            self.dragging = False
+            try:
+                self.request_render()
+            finally:
+                self.dragging = True
 
     def request_render(self) -> RenderRequest | None:
         """Stamp the request for what is shown now and submit it; the request, or None without a model."""
@@ -378,7 +384,7 @@ class Explorer:
 
     def _arith_result(self) -> RenderResult | None:
         r = self.last_result
-        if r is None or "arith_result" not in r.data:
+        if r is None or RESULT not in r.data:
             self._status("No arithmetic result on screen yet.", 4000)
             return None
         return r
@@ -386,7 +392,7 @@ class Explorer:
     def pin_arithmetic_result(self) -> None:
         r = self._arith_result()
         if r is not None:
-            self.change("pin arithmetic result", None, **_pin_fields(self.state, r.data["arith_result"], "A−B+C"))
+            self.change("pin arithmetic result", None, **_pin_fields(self.state, r.data[RESULT], "A−B+C"))
 
     def save_arithmetic_direction(self, name: str) -> None:
         """Save result − last group's mean (averaged over the result's rows) as a unit
@@ -395,7 +401,7 @@ class Explorer:
         if r is None:
             return
         name = name.strip() or f"direction {len(self.state.saved_directions) + 1}"
-        diff = (r.data["arith_result"][0] - r.data["arith_means"][-1]).mean(axis=0)   # [w_dim]
+        diff = (r.data[RESULT][0] - r.data[MEANS][-1]).mean(axis=0)   # [w_dim]
         scale = float(np.linalg.norm(diff))
         if scale == 0:
             self._status("The result equals the last group's mean: no direction to save.", 4000)
@@ -419,10 +425,8 @@ class Explorer:
             self.apply(self.state.remove_pin(int(pin_id)), f"remove pin #{pin_id}")
 
     def clear_pins(self) -> None:
-        s = self.state
-        if s.pins:
-            self.change("clear pins", None, pins=(), groups=tuple(Group(g.sign) for g in s.groups),
-                        endpoints=tuple(e for e in s.endpoints if e.pin_id is None))
+        if self.state.pins:
+            self.apply(self.state.without_pins(), "clear pins")
 
     # ================================================================== directions
     def direction_set(self, method: str, k: int = 10) -> Directions | None:
@@ -463,7 +467,7 @@ class Explorer:
     # ================================================================== export
     def export_meta(self) -> dict[str, Any]:
         m = self._model
-        base = {"app": "ganexplorer", "noise_mode": self.state.noise_mode, "view": self.view}
+        base = {"app": "ganexplorer", "noise_mode": self.state.noise_mode, "view": self.view.value}
         if m is not None:
             base.update(checkpoint=m.path.name, checkpoint_sha256=m.sha256, format=m.format)
         return base
@@ -472,8 +476,8 @@ class Explorer:
         """The figures an export can take: the current view and each panel's thumbnails."""
         out: dict[str, Figure] = {}
         r = self.last_result
-        if r is not None and r.figure is not None and r.error is None:
-            out["Current view"] = r.figure
+        if r is not None and r.figure is not None and r.error is None and "preview_res" not in r.figure.meta:
+            out["Current view"] = r.figure         # a drag's preview is never exported
         for key, title in EXTRA_TITLES.items():
             fig = self.figure(key)
             if fig is not None:
@@ -487,9 +491,7 @@ def _steering(s: SessionState, G) -> dict[str, Any]:
     def valid(k: int | None) -> bool:
         return k is not None and 0 <= k < G.c_dim
     moves = G.has_input_transform
-    classes = s.interp_classes
     return {"class_index": s.class_index if valid(s.class_index) else None,
-            "interp_classes": classes if classes is not None and all(map(valid, classes)) else None,
             "translate": tuple(s.translate) if moves else (0.0, 0.0), "rotate": s.rotate if moves else 0.0}
 
 

@@ -78,6 +78,10 @@ class History(Generic[S]):
     def _unchanged(self, a: S, b: S) -> bool:
         return a is b or (self._same is not None and self._same(a, b))
 
+    def amend(self, state: S) -> None:
+        """Replace the state shown without a new step (what is not undone: the current view)."""
+        self._entries[self._index].state = state
+
     def mark_saved(self) -> None:
         """The state shown now is saved (a session file, or nothing worth keeping)."""
         self._saved = self._entries[self._index]

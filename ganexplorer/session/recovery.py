@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .io import SUFFIX, SessionError, load_session, save_session
-from .state import ModelRef, SessionState
+from .state import ModelRef, SessionState, View
 
 PREFIX = "recovery-"
 INTERVAL = 2.0                  # seconds between two autosaves during continuous work
@@ -55,7 +55,8 @@ class Orphan:
         s = self.state
         model = Path(self.model.path).name if self.model is not None else "no model"
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-        return (f"{model}, {len(s.pins)} pin(s), {sum(len(g.pin_ids) for g in s.groups)} pin(s) in groups, "
+        grouped = sum(len(g.pin_ids) for g in s.sub(View.ARITHMETIC).groups)
+        return (f"{model}, {len(s.pins)} pin(s), {grouped} pin(s) in groups, "
                 f"{len(s.saved_directions)} saved direction(s), autosaved {when}")
 
 

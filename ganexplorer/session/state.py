@@ -4,6 +4,11 @@ A `SessionState` is replaced, never mutated: every gesture builds a new one with
 `dataclasses.replace`, the undo history keeps the old ones, and a render request is
 built from one. Arrays inside are treated as read-only (`freeze` marks them so).
 
+It holds what every view shares (the current latent, pins, saved directions, class and
+transform), the current `view`, and one sub-state per view (`views`; read one with
+`sub(View.X)`, replace it with `with_sub` / `change_sub`). Each sub-state is defined by its
+view's module in ganexplorer.views.
+
 Latents follow the house names: `ws` is [N, num_ws, w_dim] float32.
 """
 from __future__ import annotations
@@ -13,16 +18,12 @@ from typing import Any
 
 import numpy as np
 
-VIEWS = ("sample", "interpolate", "arithmetic", "mixing", "directions")
+from ..views import SubState, View, default_states, freeze, spec
+from ..views.arithmetic import Group
+from ..views.interpolate import Endpoint
 
-
-def freeze(a: np.ndarray | None) -> np.ndarray | None:
-    """A read-only float32 copy (None stays None): states share arrays safely."""
-    if a is None:
-        return None
-    out = np.array(a, dtype=np.float32, copy=True)
-    out.flags.writeable = False
-    return out
+__all__ = ["Edit", "Endpoint", "Group", "ModelRef", "Pin", "SavedDirection", "SessionState", "View",
+           "freeze", "same"]
 
 
 def same(a: Any, b: Any) -> bool:
@@ -50,13 +51,6 @@ class Pin:
     class_index: int | None = None   # the class chosen when pinned (None: class followed the seed)
 
 
-@dataclass(frozen=True)
-class Group:
-    """One concept of the arithmetic panel: the mean of its pins, with a sign."""
-    sign: float = 1.0                # +1 or -1
-    pin_ids: tuple[int, ...] = ()    # members, in the order they were dropped
-
-
 @dataclass(frozen=True, eq=False)
 class Edit:
     """One direction slider: ws[:, start:stop] += alpha * vector."""
@@ -73,21 +67,12 @@ class SavedDirection:
     name: str
     vector: np.ndarray               # [w_dim] unit vector
     scale: float                     # its length: alpha = scale reproduces the saved step
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """An interpolation endpoint: a seed, or a pin."""
-    seed: int | None = None
-    pin_id: int | None = None
-
-    def label(self) -> str:
-        return f"seed {self.seed}" if self.pin_id is None else f"pin #{self.pin_id}"
+    accuracy: float | None = None    # held-out accuracy of a labelled direction (None: not labelled)
 
 
 @dataclass(frozen=True, eq=False)
 class SessionState:
-    # the current latent (Sample and Directions panels)
+    # the current latent (Sample, Directions and every view that edits it)
     seed: int = 0                          # z = RandomState(seed).randn(z_dim)
     psi: float = 1.0                       # truncation, -1 .. 2
     cutoff: int | None = None              # truncate layers [0, cutoff) only (StyleGAN)
@@ -95,38 +80,18 @@ class SessionState:
     base_ws: np.ndarray | None = None      # [1, num_ws, w_dim] explicit latent replacing the seed
     base_label: str = ""                   # where base_ws came from ('edit', 'pin #3', ...)
     edits: tuple[Edit, ...] = ()           # direction sliders moved away from 0
-    # sample grid
-    grid_start: int = 0                    # first seed of the browse grid
-    grid_size: int = 12                    # how many seeds it shows
-    # pins and arithmetic
+    # pins (thumbnails, arithmetic groups, interpolation endpoints) and saved directions
     pins: tuple[Pin, ...] = ()
     next_pin_id: int = 1
-    groups: tuple[Group, ...] = (Group(1.0), Group(-1.0), Group(1.0))
-    arith_space: str = "z"                 # 'z' (the DCGAN paper) or 'w'
-    arith_sigma: float = 0.25              # neighbour noise
-    arith_neighbours: int = 8
-    arith_noise_seed: int = 0
     saved_directions: tuple[SavedDirection, ...] = ()
-    # interpolation
-    endpoints: tuple[Endpoint, ...] = (Endpoint(seed=0), Endpoint(seed=1))
-    interp_t: float = 0.0                  # position along the whole path, 0 .. 1
-    interp_method: str = "lerp"            # 'lerp' | 'slerp'
-    interp_space: str = "w"                # 'w' | 'z'
-    interp_frames: int = 8                 # K frames in the strip
-    interp_loop: bool = False
-    # style mixing
-    mix_rows: str = "0-3"                  # seeds, parse_seeds syntax
-    mix_cols: str = "4-7"
-    mix_layers: tuple[int, int] | None = None  # (start, stop) half-open; None: the coarse preset
-    # directions
-    dir_method: str = "sefa"               # 'pca' | 'sefa' | 'saved'
     # conditional models and StyleGAN3 (issue 17)
     class_index: int | None = None         # one class for every sample; None: class follows seed (seed % c_dim)
-    interp_classes: tuple[int, int] | None = None  # Interpolate: the label travels class a -> b
     translate: tuple[float, float] = (0.0, 0.0)    # StyleGAN3 input transform: move (fractions of the image)
     rotate: float = 0.0                    # ... and turn (degrees, counter-clockwise)
-    # what the image view shows
-    view: str = "sample"
+    # each view's own fields: one sub-state per registered view (ganexplorer.views), in registry order
+    views: tuple[SubState, ...] = field(default_factory=default_states)
+    # what the image view shows: the one place the current view is kept (the explorer reads it)
+    view: View = View.SAMPLE
 
     def replace(self, **changes: Any) -> "SessionState":
         for key in ("base_ws",):
@@ -138,6 +103,25 @@ class SessionState:
         """True when `other` shows exactly the same thing (arrays compared by value): an undo
         step from one to the other would change nothing."""
         return same(self, other)
+
+    def sub(self, view: View | str) -> Any:
+        """The sub-state of `view` (its module's dataclass, e.g. views.interpolate.InterpolateState)."""
+        view = View(view)
+        for v in self.views:
+            if v.view == view:
+                return v
+        return spec(view).state()        # a view registered after this state was made
+
+    def with_sub(self, sub: SubState) -> "SessionState":
+        """This state with `sub` as its view's sub-state."""
+        rest = tuple(v for v in self.views if v.view != sub.view)
+        if len(rest) == len(self.views):
+            return self.replace(views=self.views + (sub,))
+        return self.replace(views=tuple(sub if v.view == sub.view else v for v in self.views))
+
+    def change_sub(self, view: View | str, **fields: Any) -> "SessionState":
+        """This state with `fields` of `view`'s sub-state replaced."""
+        return self.with_sub(replace(self.sub(view), **fields))
 
     def pin(self, pin_id: int) -> Pin | None:
         for p in self.pins:
@@ -164,10 +148,18 @@ class SessionState:
         return self.replace(pins=self.pins + (pin,), next_pin_id=self.next_pin_id + 1)
 
     def remove_pin(self, pin_id: int) -> "SessionState":
-        groups = tuple(Group(g.sign, tuple(i for i in g.pin_ids if i != pin_id)) for g in self.groups)
-        endpoints = tuple(e for e in self.endpoints if e.pin_id != pin_id)
-        return self.replace(pins=tuple(p for p in self.pins if p.id != pin_id), groups=groups,
-                            endpoints=endpoints)
+        return self.replace(pins=tuple(p for p in self.pins if p.id != pin_id),
+                            views=tuple(v.without_pins(frozenset({pin_id})) for v in self.views))
+
+    def without_pins(self) -> "SessionState":
+        """No pins left, and no view refers to one."""
+        return self.replace(pins=(), views=tuple(v.without_pins(None) for v in self.views))
+
+    def for_new_model(self) -> "SessionState":
+        """A fresh state for another model that keeps the browsing settings (seed, psi and
+        what each view keeps: the grid, the interpolation method, ...)."""
+        return SessionState(seed=self.seed, psi=self.psi, views=tuple(v.for_new_model() for v in self.views),
+                            view=self.view)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The narrow, typed interface panels and dialogs get instead of the window.
 
-The window implements both protocols (structurally: it does not derive from them), so a
-panel never imports `main_window` and the window can import every panel without a cycle.
-The state and commands behind them live in the Qt-free `session.explorer.Explorer`.
+`ui.panel_host.PanelHost` implements both protocols (structurally: it does not derive from
+them) over the Qt-free `session.explorer.Explorer` and a few window services; the window
+hands it to every panel and dialog, so a panel never sees (or imports) `main_window` and the
+window can import every panel without a cycle. A member added here is added there too.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..latent.directions import Directions
 from ..models.loaded import LoadedModel
 from ..render.figures import Figure
 from ..session.state import SessionState
+from ..views import View
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings, SignalInstance
@@ -32,8 +34,16 @@ class PanelContext(Protocol):
     jobs: "JobRunner"                            # start(fn, ...), start_on_model(model, fn, ...)
     image_view: "ImageView"                      # overlays go into image_view.view_box
     latentChanged: "SignalInstance"              # current_ws() changed
+    modelChanged: "SignalInstance"               # a model was opened (LoadedModel)
 
-    def change(self, label: str, gesture: object = None, **fields: Any) -> None: ...
+    def change(self, label: str, gesture: object = None, **fields: Any) -> None: ...   # shared fields
+
+    # one view's sub-state: state.sub(view) with `fields` replaced, as one undo step
+    def change_sub(self, view: View, label: str, gesture: object = None, **fields: Any) -> None: ...
+
+    def set_view(self, view: View) -> None: ...             # show that view's panel (and its figure)
+
+    def apply(self, state: SessionState, label: str, gesture: object = None) -> None: ...  # a whole new state
 
     def sync_panel(self, panel: "QWidget") -> None: ...     # show the state in `panel`, gestures muted
 

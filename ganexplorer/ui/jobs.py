@@ -69,20 +69,31 @@ class Job(QObject):
                     except StopIteration as stop:
                         value = stop.value
                         break
-                    self.progress.emit(event)
+                    if not self._emit(self.progress, event):
+                        self._cancel.set()     # nobody listens any more: stop at the next step
             if not self._cancel.is_set():
-                self.finished.emit(value)
+                self._emit(self.finished, value)
         except CheckpointError as e:
-            self.failed.emit(str(e))
+            self._emit(self.failed, str(e))
         except OSError as e:
             where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-            self.failed.emit(f"{where}{e.strerror or e}")
+            self._emit(self.failed, f"{where}{e.strerror or e}")
         except ValueError as e:
-            self.failed.emit(str(e))
+            self._emit(self.failed, str(e))
         except Exception as e:   # a bug in a task must not take the app down
-            self.failed.emit(f"{self.name} failed ({type(e).__name__}: {e})")
+            self._emit(self.failed, f"{self.name} failed ({type(e).__name__}: {e})")
         finally:
-            self.done.emit()
+            self._emit(self.done)
+
+    @staticmethod
+    def _emit(signal, *args) -> bool:
+        """Emit; False when this Job's Qt side is already gone (the app was torn down while
+        the worker ran, e.g. a script that exits with a job alive): nobody is left to tell."""
+        try:
+            signal.emit(*args)
+            return True
+        except RuntimeError:
+            return False
 
 
 class JobRunner(QObject):

@@ -13,6 +13,7 @@ grouped convolutions' weight shapes depend on the batch size) and saved as OpenV
 """
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -24,17 +25,26 @@ from torch import nn
 NAME = "openvino"
 
 
+def _openvino():
+    """The openvino module with its usage telemetry off. OpenVINO's converter sends usage data
+    unless the user opted out (no dialog), and its sender forks a process from a thread, which
+    hung the window on a fresh home folder (fork while torch threads run). A None entry in
+    sys.modules makes `import openvino_telemetry` fail, and OpenVINO then uses its own stub."""
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+    return openvino
+
+
 def available() -> bool:
     try:
-        import openvino  # noqa: F401
+        _openvino()
     except ImportError:
         return False
     return True
 
 
 def version() -> str:
-    import openvino
-    return openvino.__version__.split("-")[0]
+    return _openvino().__version__.split("-")[0]
 
 
 class _Synthesis(nn.Module):
@@ -50,7 +60,7 @@ class _Synthesis(nn.Module):
 
 def convert(G: nn.Module, shape: tuple[int, ...], noise_mode: str, folder: Path):
     """Trace G.synthesis at `shape` and write folder/model.xml + model.bin."""
-    import openvino as ov
+    ov = _openvino()
     example = torch.randn(shape)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")        # tracer warnings about Python-side shape checks
@@ -66,7 +76,7 @@ class Graph:
     name = NAME
 
     def __init__(self, folder: Path, blob_cache: Path | None = None):
-        import openvino as ov
+        ov = _openvino()
         self._core = ov.Core()
         if blob_cache is not None:
             # Compiled kernels are cached too: reopening a 1024-px graph then skips most work.

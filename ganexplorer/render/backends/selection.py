@@ -17,6 +17,7 @@ import time
 
 import torch
 
+from ...models import protocol
 from ...models.protocol import GeneratorBase
 from . import eager, openvino_rt
 from .graphs import CACHE, Prepared
@@ -28,8 +29,10 @@ GRAPH_NOISE_MODES = ("const", "none")   # deterministic: a graph can hold them
 
 
 def graph_applies(G: GeneratorBase, ws: torch.Tensor, noise_mode: str, kwargs: dict) -> bool:
+    # A graph holds the noise strengths it was traced with: a per-call strength
+    # (G.scaled_noise, read by the noise layers from a ContextVar) needs eager.
     return (not kwargs and noise_mode in GRAPH_NOISE_MODES and ws.device.type == "cpu"
-            and not G.training and openvino_rt.available())
+            and not G.training and protocol._NOISE_SCALES.get() is None and openvino_rt.available())
 
 
 @contextlib.contextmanager
@@ -87,5 +90,36 @@ def prepare_async(G: GeneratorBase, shape: tuple[int, ...], noise_mode: str = "c
 
 def active_backend(G: GeneratorBase, shape: tuple[int, ...], noise_mode: str = "const") -> str:
     """The back end the next call at `shape` would use: 'openvino' once ready, else 'eager'."""
-    prepared = CACHE.lookup(G, tuple(shape), noise_mode)
+    prepared = CACHE.peek(G, tuple(shape), noise_mode)
     return prepared.backend if prepared is not None and prepared.ready() else eager.NAME
+
+
+def describe(G: GeneratorBase | None, shape: tuple[int, ...] | None = None, noise_mode: str = "const",
+             choice: str | None = None) -> str:
+    """One line for the Preferences dialog and the status bar: which back end renders G at
+    `shape` now, and why ('openvino (ready)', 'eager (building openvino…)', 'eager (openvino
+    failed: …)')."""
+    choice = check_choice(choice or preference())
+    if choice == eager.NAME:
+        return "eager (chosen)"
+    if G is None:
+        return "no model is open"
+    if not openvino_rt.available():
+        return "eager (OpenVINO is not installed)"
+    shape = tuple(shape) if shape is not None else (1, G.num_ws, G.w_dim)
+    prepared = CACHE.peek(G, shape, noise_mode)
+    if prepared is None:
+        return ("eager (openvino is built once this model has rendered for "
+                f"{PREPARE_AFTER_S:g} s)" if choice == "auto" else "eager (openvino not built yet)")
+    if prepared.ready():
+        return f"{prepared.backend} (ready{', read from the cache folder' if prepared.from_disk else ''})"
+    if prepared.building():
+        return f"eager (building {prepared.backend}…)"
+    if prepared.state == "cancelled":
+        return f"eager ({prepared.backend} build stopped: {prepared.error})"
+    return f"eager ({prepared.backend} failed: {prepared.error})"
+
+
+def release_model(G: GeneratorBase) -> None:
+    """Free G's compiled graphs and stop its builds (its model was closed or replaced)."""
+    CACHE.release(G)

@@ -5,10 +5,9 @@ Values: 'auto' (the fast back end where it applies and has been checked, else ea
 $GANEXPLORER_BACKEND, the value set in this process (`set_preference`, e.g. from
 `--backend`), the one saved by the window's Preferences (`save_preference`), DEFAULT.
 
-DEFAULT is 'eager' for now: with 'auto', the soak test's model switches grew the window's
-memory by ~350 MB (compiled graphs per model and thread count are kept), and a process
-waits at exit for a graph build in flight (up to minutes for a large StyleGAN). 'auto' and
-'openvino' are opt-in until both are fixed.
+DEFAULT is 'auto': the graphs in memory are bounded (the last two models, graphs.MAX_MODELS),
+a build runs in a child process that is killed when its model closes or the program exits,
+and the window renders with eager until a graph is ready.
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from ...models.declared import config_dir
 BACKEND_ENV = "GANEXPLORER_BACKEND"
 FILE_NAME = "render_backend.json"
 CHOICES = ("auto", "eager", "openvino")   # 'auto' | 'eager' | a back end's name
-DEFAULT = "eager"
+DEFAULT = "auto"
 
 _lock = threading.Lock()
 _session: str | None = None

@@ -10,6 +10,7 @@ from superqt import QRangeSlider
 
 from ...latent.directions import Directions
 from ...session.state import Edit, SessionState
+from ...views import View
 from ..widgets.common import FloatSlider, Gesture
 from ..context import PanelContext
 from .base import Panel
@@ -21,8 +22,14 @@ class DirectionRow:
     """One direction: name, strength slider (in units of its natural scale), layer range."""
 
     def __init__(self, panel: "DirectionsPanel", grid: QGridLayout, row: int, name: str,
-                 vector: np.ndarray, scale: float, num_ws: int):
+                 vector: np.ndarray, scale: float, num_ws: int, accuracy: float | None = None):
         self.panel, self.name, self.vector, self.scale = panel, name, vector, float(scale) or 1.0
+        self.accuracy_label = None     # a labelled direction's held-out accuracy, beside its slider
+        if accuracy is not None:
+            self.accuracy_label = QLabel(f"acc {accuracy:.2f}")
+            self.accuracy_label.setToolTip(f"{name}: held-out (cross-validated) accuracy of the classifier "
+                                           "whose boundary normal this is (Labels panel)")
+            grid.addWidget(self.accuracy_label, row, 3)
         self.label = QLabel(name)
         self.slider = FloatSlider(-3.0, 3.0, 2, name, f"{name}: strength in units of its natural "
                                   f"step ({self.scale:.3g} in W)")
@@ -50,7 +57,7 @@ class DirectionRow:
             self.push(g, "layers")
 
     def widgets(self):
-        return [w for w in (self.label, self.slider, self.layers) if w is not None]
+        return [w for w in (self.label, self.slider, self.layers, self.accuracy_label) if w is not None]
 
     def edit(self) -> Edit:
         start, stop = 0, None
@@ -76,8 +83,7 @@ class DirectionRow:
 
 
 class DirectionsPanel(Panel):
-    view = "directions"
-    title = "Directions"
+    view = View.DIRECTIONS
     shortcut = "Ctrl+5"
 
     def __init__(self, ctx: PanelContext):
@@ -131,8 +137,8 @@ class DirectionsPanel(Panel):
         row.addWidget(self.pin)
         lay.addLayout(row)
         self.method.currentIndexChanged.connect(
-            lambda _i: ctx.change(f"directions: {self.method.currentData()}", None,
-                                     dir_method=self.method.currentData()))
+            lambda _i: self.change_sub(f"directions: {self.method.currentData()}", None,
+                                       method=self.method.currentData()))
         self.k.valueChanged.connect(lambda _k: self.refresh())
         self.reset.clicked.connect(lambda: ctx.change("reset directions", None, edits=()))
         self.pin.clicked.connect(ctx.pin_current)
@@ -143,13 +149,13 @@ class DirectionsPanel(Panel):
         self.ctx.sync_panel(self)
 
     def _ensure(self, s: SessionState) -> None:
-        dirs = self.ctx.direction_set(s.dir_method, self.k.value())
+        dirs = self.ctx.direction_set(s.sub(self.view).method, self.k.value())
         if dirs is None:
             self.status.setText("Computing directions…" if self.ctx.current_model() is not None
                                 else "Open a model first.")
         elif not dirs.names:
             self.status.setText("No saved directions yet: build one in the Arithmetic panel and "
-                                "press “Save as direction”.")
+                                "press “Save as direction”, or learn one in the Labels panel.")
         else:
             self.status.setText(f"{len(dirs.names)} directions. Sliders move the current latent; "
                                 "the range slider limits the layers (StyleGAN).")
@@ -167,12 +173,14 @@ class DirectionsPanel(Panel):
         self.rows = []
         if dirs is None:
             return
+        accuracy = {d.name: d.accuracy for d in self.ctx.state.saved_directions} if dirs.method == "saved" else {}
         for i, name in enumerate(dirs.names):
+            acc = float(dirs.accuracy[i]) if dirs.accuracy is not None else accuracy.get(name)
             self.rows.append(DirectionRow(self, self.grid, i, name, dirs.vectors[i], float(dirs.scales[i]),
-                                          self._num_ws))
+                                          self._num_ws, acc))
 
     def sync(self, s: SessionState) -> None:
-        self.method.setCurrentIndex(max(self.method.findData(s.dir_method), 0))
+        self.method.setCurrentIndex(max(self.method.findData(s.sub(self.view).method), 0))
         self._ensure(s)
         for r in self.rows:
             r.show(s.edit(r.name))

@@ -6,15 +6,16 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ...session.state import Endpoint, SessionState
+from ...session.state import SessionState
+from ...views import View
+from ...views.interpolate import Endpoint
 from ..widgets.common import FloatSlider, Gesture
 from ..widgets.thumbs import ThumbList
 from .base import Panel
 
 
 class InterpolatePanel(Panel):
-    view = "interpolate"
-    title = "Interpolate"
+    view = View.INTERPOLATE
     shortcut = "Ctrl+2"
 
     def __init__(self, window):
@@ -99,12 +100,12 @@ class InterpolatePanel(Panel):
         self.add_seed.clicked.connect(self._add_seed)
         self.add_pin.clicked.connect(self._add_selected_pin)
         self.remove.clicked.connect(lambda: self._remove_index(self.endpoints.currentRow()))
-        self.t.edited.connect(lambda v, g: window.change(f"t {v:.3f}", g, interp_t=v))
-        self.method.currentTextChanged.connect(lambda m: window.change(f"{m}", None, interp_method=m))
-        self.space.currentTextChanged.connect(lambda m: window.change(f"interpolate in {m.upper()}", None,
-                                                                      interp_space=m))
-        self.frames.valueChanged.connect(lambda k: window.change(f"{k} frames", None, interp_frames=k))
-        self.loop.toggled.connect(lambda b: window.change("loop" if b else "no loop", None, interp_loop=b))
+        self.t.edited.connect(lambda v, g: self.change_sub(f"t {v:.3f}", g, t=v))
+        self.method.currentTextChanged.connect(lambda m: self.change_sub(f"{m}", None, method=m))
+        self.space.currentTextChanged.connect(lambda m: self.change_sub(f"interpolate in {m.upper()}", None,
+                                                                        space=m))
+        self.frames.valueChanged.connect(lambda k: self.change_sub(f"{k} frames", None, frames=k))
+        self.loop.toggled.connect(lambda b: self.change_sub("loop" if b else "no loop", None, loop=b))
         self.class_path.toggled.connect(lambda _b: self._classes_changed())
         self.class_a.valueChanged.connect(lambda _v: self._classes_changed())
         self.class_b.valueChanged.connect(lambda _v: self._classes_changed())
@@ -116,9 +117,9 @@ class InterpolatePanel(Panel):
 
     def _classes_changed(self) -> None:
         pair = (int(self.class_a.value()), int(self.class_b.value())) if self.class_path.isChecked() else None
-        if pair != self.window.state.interp_classes:
-            self.window.change("classes follow the seeds" if pair is None else f"class {pair[0]} → {pair[1]}",
-                               None, interp_classes=pair)
+        if pair != self.sub.classes:
+            self.change_sub("classes follow the seeds" if pair is None else f"class {pair[0]} → {pair[1]}",
+                            None, classes=pair)
 
     def on_model(self, model) -> None:
         c_dim = model.G.c_dim if model is not None else 0
@@ -130,8 +131,7 @@ class InterpolatePanel(Panel):
 
     # ------------------------------------------------------------------ endpoints
     def _add(self, ep: Endpoint) -> None:
-        s = self.window.state
-        self.window.change(f"add endpoint {ep.label()}", None, endpoints=s.endpoints + (ep,))
+        self.change_sub(f"add endpoint {ep.label()}", None, endpoints=self.sub.endpoints + (ep,))
 
     def _add_seed(self) -> None:
         self._add(Endpoint(seed=self.seed.value()))
@@ -146,10 +146,10 @@ class InterpolatePanel(Panel):
             self._add_pin_id(pin_id)
 
     def _remove_index(self, i) -> None:
-        eps = list(self.window.state.endpoints)
+        eps = list(self.sub.endpoints)
         if isinstance(i, int) and 0 <= i < len(eps):
             del eps[i]
-            self.window.change("remove endpoint", None, endpoints=tuple(eps))
+            self.change_sub("remove endpoint", None, endpoints=tuple(eps))
 
     # ------------------------------------------------------------------ playing
     def _play(self, on: bool) -> None:
@@ -162,20 +162,20 @@ class InterpolatePanel(Panel):
             g, self._play_gesture = self._play_gesture, None
             if g is not None:          # playing was one undo step; close it
                 g.done = True
-                t = self.window.state.interp_t
-                self.window.change(f"t {t:.3f}", g, interp_t=t)
+                t = self.sub.t
+                self.change_sub(f"t {t:.3f}", g, t=t)
 
     def _tick(self) -> None:
-        s = self.window.state
-        t = s.interp_t + 1.0 / max(4 * s.interp_frames, 8)
+        s = self.sub
+        t = s.t + 1.0 / max(4 * s.frames, 8)
         if t > 1.0:
             t = 0.0
-        self.window.change(f"t {t:.3f}", self._play_gesture, interp_t=round(t, 4))
+        self.change_sub(f"t {t:.3f}", self._play_gesture, t=round(t, 4))
 
     def _jump(self, index: int) -> None:
-        s = self.window.state
-        k = max(s.interp_frames - (0 if s.interp_loop else 1), 1)
-        self.window.change(f"t {index / k:.3f}", None, interp_t=min(index / k, 1.0))
+        s = self.sub
+        k = max(s.frames - (0 if s.loop else 1), 1)
+        self.change_sub(f"t {index / k:.3f}", None, t=min(index / k, 1.0))
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export interpolation", "interpolation.gif",
@@ -184,24 +184,25 @@ class InterpolatePanel(Panel):
             self.window.export_strip(path)
 
     # ------------------------------------------------------------------ sync
-    def sync(self, s: SessionState) -> None:
-        self.t.setValue(s.interp_t)
-        self.method.setCurrentText(s.interp_method)
-        self.space.setCurrentText(s.interp_space)
-        self.frames.setValue(s.interp_frames)
-        self.loop.setChecked(s.interp_loop)
-        self.class_path.setChecked(s.interp_classes is not None)
-        if s.interp_classes is not None:
-            self.class_a.setValue(s.interp_classes[0])
-            self.class_b.setValue(s.interp_classes[1])
+    def sync(self, state: SessionState) -> None:
+        s = state.sub(self.view)
+        self.t.setValue(s.t)
+        self.method.setCurrentText(s.method)
+        self.space.setCurrentText(s.space)
+        self.frames.setValue(s.frames)
+        self.loop.setChecked(s.loop)
+        self.class_path.setChecked(s.classes is not None)
+        if s.classes is not None:
+            self.class_a.setValue(s.classes[0])
+            self.class_b.setValue(s.classes[1])
         seeds_only = all(e.pin_id is None for e in s.endpoints)
         self.space.setEnabled(seeds_only)
         self.space.setToolTip("Interpolate in W (after the mapping network) or in Z" +
                               ("" if seeds_only else " — pins are latents in W, so a path through pins is in W"))
-        self._show_endpoints(s)
+        self._show_endpoints(state)
 
-    def _show_endpoints(self, s: SessionState) -> None:
-        labels = [e.label() for e in s.endpoints]
+    def _show_endpoints(self, state: SessionState) -> None:
+        labels = [e.label() for e in state.sub(self.view).endpoints]
         data = list(range(len(labels)))
         fig = self._endpoints_fig
         if fig is not None and fig.meta.get("labels") == labels:

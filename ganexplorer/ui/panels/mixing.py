@@ -10,14 +10,14 @@ from superqt import QLabeledRangeSlider
 from ...latent.sampling import parse_seeds
 from ...latent.stylemix import layer_ranges, layer_resolution
 from ...session.state import SessionState
+from ...views import View
 from ..widgets.common import Gesture
 from ..context import PanelContext
 from .base import Panel
 
 
 class MixingPanel(Panel):
-    view = "mixing"
-    title = "Style mixing"
+    view = View.MIXING
     shortcut = "Ctrl+4"
 
     def __init__(self, ctx: PanelContext):
@@ -77,9 +77,9 @@ class MixingPanel(Panel):
             self.problem.setText(str(e))
             return
         self.problem.setText("")
-        s = self.ctx.state
-        if (rows, cols) != (s.mix_rows, s.mix_cols):
-            self.ctx.change(f"mix rows {rows} × cols {cols}", None, mix_rows=rows, mix_cols=cols)
+        s = self.sub
+        if (rows, cols) != (s.rows, s.cols):
+            self.change_sub(f"mix rows {rows} × cols {cols}", None, rows=rows, cols=cols)
 
     def _preset(self, name: str) -> None:
         if name == "custom":
@@ -88,7 +88,7 @@ class MixingPanel(Panel):
         else:
             span = self._ranges.get(name)
         if span is not None:
-            self.ctx.change(f"mix {name} layers", None, mix_layers=span)
+            self.change_sub(f"mix {name} layers", None, layers=span)
 
     def _released(self) -> None:
         g, self._gesture = self._gesture, None
@@ -98,16 +98,17 @@ class MixingPanel(Panel):
 
     def _range_changed(self, value, gesture=None) -> None:
         lo, hi = (int(v) for v in value)
-        self.ctx.change(f"mix layers {lo}–{hi}", gesture or self._gesture, mix_layers=(lo, hi + 1))
+        self.change_sub(f"mix layers {lo}–{hi}", gesture or self._gesture, layers=(lo, hi + 1))
 
-    def span(self, s: SessionState) -> tuple[int, int] | None:
-        if s.mix_layers is not None:
-            return s.mix_layers
+    def span(self, state: SessionState) -> tuple[int, int] | None:
+        layers = state.sub(self.view).layers
+        if layers is not None:
+            return layers
         return self._ranges.get("coarse")
 
     def sync(self, s: SessionState) -> None:
-        self.rows.setText(s.mix_rows)
-        self.cols.setText(s.mix_cols)
+        self.rows.setText(s.sub(self.view).rows)
+        self.cols.setText(s.sub(self.view).cols)
         span = self.span(s)
         if span is None:
             return

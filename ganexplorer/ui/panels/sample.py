@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from ...models.protocol import NOISE_MODES
 from ...session.state import SessionState
+from ...views import View
 from ..widgets.common import FloatSlider
 from ..widgets.thumbs import ThumbList
 from .base import Panel
@@ -17,8 +18,7 @@ SPIN_MAX = 2**31 - 1
 
 
 class SamplePanel(Panel):
-    view = "sample"
-    title = "Sample"
+    view = View.SAMPLE
     shortcut = "Ctrl+1"
 
     def __init__(self, window):
@@ -132,7 +132,7 @@ class SamplePanel(Panel):
         self.pin_btn.clicked.connect(window.pin_current)
         self.page_prev.clicked.connect(lambda: self._page(-1))
         self.page_next.clicked.connect(lambda: self._page(+1))
-        self.grid_size.valueChanged.connect(lambda v: window.change(f"grid of {v}", None, grid_size=v))
+        self.grid_size.valueChanged.connect(lambda v: self.change_sub(f"grid of {v}", None, grid_size=v))
         self.grid.clickedData.connect(self._pin_seed)
         self.grid.doubleClickedData.connect(self._set_seed)
 
@@ -154,9 +154,9 @@ class SamplePanel(Panel):
         self._set_seed(random.randrange(0, 2**31))
 
     def _page(self, d: int) -> None:
-        s = self.window.state
-        start = max(0, s.grid_start + d * s.grid_size)
-        self.window.change(f"browse from seed {start}", None, grid_start=start)
+        g = self.sub
+        start = max(0, g.grid_start + d * g.grid_size)
+        self.change_sub(f"browse from seed {start}", None, grid_start=start)
 
     def _pin_seed(self, seed: int) -> None:
         self.window.pin_seed(int(seed))
@@ -189,9 +189,10 @@ class SamplePanel(Panel):
         self.rot.setValue(s.rotate)
         for w in (self.class_follows, self.class_box, self.tx, self.ty, self.rot):
             w.blockSignals(False)
-        self.grid_size.setValue(s.grid_size)
-        self.page_label.setText(f"seeds {s.grid_start}–{s.grid_start + s.grid_size - 1}")
-        self.page_prev.setEnabled(s.grid_start > 0)
+        g = s.sub(self.view)
+        self.grid_size.setValue(g.grid_size)
+        self.page_label.setText(f"seeds {g.grid_start}–{g.grid_start + g.grid_size - 1}")
+        self.page_prev.setEnabled(g.grid_start > 0)
 
     def on_model(self, model) -> None:
         styles = model is not None and model.G.has_styles
