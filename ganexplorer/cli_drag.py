@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import (UsageError, check_out, export_meta, finite, load_latent, nonneg_float, open_model, positive,
-                         write_recording)
+from .cli_common import UsageError, check_out, export_meta, finite, load_latent, nonneg_float, open_model, positive
+from .latent.drag import SPACES
 
 _NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*"
 _PAIR = re.compile(rf"^({_NUMBER}),({_NUMBER})>({_NUMBER}),({_NUMBER})$")
@@ -61,8 +61,9 @@ def cmd_drag(args) -> None:
     from .export.images import to_uint8
     from .export.metadata import save_image
     from .latent.drag import DragConfig, drag_steps, feature_layer, tracking_radius
-    from .latent.edit import Recording
+    from .latent.drag_record import DragRecording
     from .render.synth import seeds_to_ws
+    from .views.drag import save_recording
     out = check_out(args.out, (".png",))
     rec_path = check_out(args.record, (".gif", ".mp4")) if args.record else None
     json_path = check_out(args.json, (".json",)) if args.json else None
@@ -80,22 +81,22 @@ def cmd_drag(args) -> None:
     mask = load_mask(args.mask, R) if args.mask else None
     ws0 = load_latent(args.latent, G) if args.latent else seeds_to_ws(G, [args.seed], args.psi)
     cfg = DragConfig(steps=args.steps, lr=args.lr, r1=args.r1, r2=args.r2, lambda_mask=args.lambda_mask,
-                     n_ws=args.n_ws, layer=args.layer, stop_distance=args.stop_distance)
+                     n_ws=args.n_ws, layer=args.layer, stop_distance=args.stop_distance, space=args.space)
     problems = cfg.validate()
     if problems:
         raise UsageError("; ".join(problems))
-    rec = Recording([ws0])
+    rec = DragRecording(ws0, handles, targets)     # bounded: long drags keep every k-th step
     track = []
     st = None
     for st in drag_steps(G, ws0, handles, targets, mask, cfg):
-        rec.add_ws(st.ws)
+        rec.add(st.step, st.ws, st.handles)
         track.append({"step": st.step, "handles": st.handles.round(3).tolist(),
                       "distance": st.distances.round(3).tolist(), "loss": round(st.loss, 6)})
     drag_meta = {"handles": [list(p) for p in handles], "targets": [list(p) for p in targets],
                  "final_handles": st.handles.round(3).tolist(), "steps": st.step, "reached": st.reached,
                  "layer": cfg.layer or feature_layer(G), "lr": cfg.lr, "r1": cfg.r1,
                  "r2": tracking_radius(cfg, R),
-                 "n_ws": cfg.n_ws, "lambda_mask": cfg.lambda_mask if mask is not None else 0.0,
+                 "n_ws": cfg.n_ws, "space": cfg.space, "lambda_mask": cfg.lambda_mask if mask is not None else 0.0,
                  "mask": Path(args.mask).name if args.mask else None}
     from PIL import Image
     save_image(Image.fromarray(to_uint8(st.image)[0]), out,
@@ -111,8 +112,9 @@ def cmd_drag(args) -> None:
             "reached": st.reached, "track": track}, indent=1))
         msg += f"; {json_path}"
     if rec_path:
-        n = write_recording(model, rec, rec_path, args.fps)
-        msg += f"; {rec_path} ({n} frames)"
+        meta = {"checkpoint": model.path.name, "checkpoint_sha256": model.sha256,
+                "seed": None if args.latent else args.seed, "psi": args.psi, **drag_meta}
+        msg += "; " + save_recording(G, rec, str(rec_path), "const", not args.no_markers, meta, args.fps)
     print(msg)
 
 
@@ -137,6 +139,9 @@ def add_drag_parser(add, common) -> None:
                     "image size / 16 below 192 px)")
     sp.add_argument("--lambda-mask", type=nonneg_float("--lambda-mask"), default=20.0,
                     help="weight of keeping the unmasked region fixed (default 20)")
+    sp.add_argument("--space", choices=SPACES, default="w+",
+                    help="w+: the first --n-ws rows of w+ move each on their own (the paper's); "
+                         "w: one offset shared by every row")
     sp.add_argument("--n-ws", type=positive("--n-ws", 1, 1000), default=PAPER_N_WS,
                     help=f"optimise the first N ws rows; the rest stay fixed (default {PAPER_N_WS})")
     sp.add_argument("--layer", default=None, help="feature map for supervision and tracking "
@@ -144,6 +149,8 @@ def add_drag_parser(add, common) -> None:
     sp.add_argument("--stop-distance", type=nonneg_float("--stop-distance"), default=None,
                     help="stop when every handle is this close, in pixels (default 1; 2 for > 5 handles)")
     sp.add_argument("--record", help="also write the drag start -> result as anim.gif or anim.mp4")
+    sp.add_argument("--no-markers", action="store_true",
+                    help="leave the handle/target points and arrows out of the --record frames")
     sp.add_argument("--fps", type=positive("--fps", 1, 120), default=12)
     sp.add_argument("--json", help="track.json: the handle positions after every step")
     sp.add_argument("--out", required=True, help="out.png (the latents ride in its metadata)")

@@ -238,3 +238,28 @@ def test_cli_drag_bad_points_exit_2_with_one_line(tmp_path, capsys, points, word
     err = capsys.readouterr().err
     assert rc == 2 and words in err and err.count("\n") == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_cli_drag_records_the_points_and_drags_in_w(tmp_path, capsys):
+    from ganexplorer.latent.drag_record import TARGET_RGB
+    ckpt = _sg2_path()
+    anim, plain = tmp_path / "anim.gif", tmp_path / "plain.gif"
+    args = ["drag", str(ckpt), "--seed", "2", "--points", "30,43>22,43", "--steps", "3", "--stop-distance", "0",
+            "--space", "w", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "a.png"), "--record", str(anim)]) == 0, capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "b.png"), "--record", str(plain), "--no-markers"]) == 0
+    meta, lat = read_metadata(tmp_path / "a.png")
+    assert meta["drag"]["space"] == "w"
+    delta = lat["ws"] - lat["ws_start"]
+    assert np.abs(delta).max() > 0 and np.allclose(delta, delta[:, :1])   # one offset on every row
+    side = json.loads((tmp_path / "anim.json").read_text())              # what reproduces the recording
+    assert side["seed"] == 2 and side["targets"] == [[22.0, 43.0]] and len(side["track"]) == 3
+
+    with Image.open(anim) as im, Image.open(plain) as im2:
+        marked, bare = np.asarray(im.convert("RGB"), np.int32), np.asarray(im2.convert("RGB"), np.int32)
+    s = marked.shape[0] // 64                       # frames enlarged so the markers fit
+    assert bare.shape[0] == 64 and s > 1
+    hx, hy, tx = (int((v + 0.5) * s) for v in (30, 43, 22))
+    r, g, b = marked[hy, hx]
+    assert r > g + 80 and r > b + 80                # a red handle dot (GIF palettes shift the exact colour)
+    assert np.abs(marked[hy, tx] - np.asarray(TARGET_RGB)).max() < 40    # the blue target dot

@@ -8,11 +8,17 @@ gestures on the image, like the Edit panel's strokes, and are not part of the st
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..atomic import atomic_write_text
+from ..export.animation import save_animation
+from ..export.images import to_uint8
 from ..latent.drag import PAPER_LR, PAPER_N_WS, SPACES, DragConfig
+from ..latent.drag_record import DragRecording, draw_markers
 from ..render.figures import Figure
+from ..render.synth import synthesize
 from .base import BuildContext, SubState, View, ViewSpec
 from .sample import render_current
 
@@ -58,3 +64,18 @@ def request(sub: DragState, ctx: BuildContext) -> DragPart:
 
 
 SPEC = ViewSpec(View.DRAG, "Drag", DragState, request)
+
+
+def save_recording(G, rec: DragRecording, path: str, noise_mode: str, markers: bool, meta: dict,
+                   fps: float = 12.0) -> str:
+    """Render the recorded latents (a worker job or the CLI), draw the points, write GIF/MP4 and, beside it,
+    NAME.json with the settings and the handle track (the CLI's --json layout)."""
+    ws = rec.frames_ws()
+    frames = to_uint8(synthesize(G, ws, noise_mode))
+    if markers:
+        frames = draw_markers(frames, rec.frame_handles(), rec.targets)
+    out = save_animation(frames, path, fps=fps)
+    side = out.with_suffix(".json")
+    atomic_write_text(side, json.dumps({**meta, "animation": out.name, "frames": len(frames),
+                                        "track": rec.track()}, indent=1))
+    return f"{out.name} ({len(frames)} frames) and {side.name}"

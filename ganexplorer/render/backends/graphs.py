@@ -378,7 +378,12 @@ def _at_exit() -> None:
     cancel_all()
     with _RUNS:
         _RUNS.closing = True                # later calls raise: the caller renders eager
-        _RUNS.wait_for(lambda: _RUNS.count == 0, EXIT_WAIT_S)
+        idle = _RUNS.wait_for(lambda: _RUNS.count == 0, EXIT_WAIT_S)
+    if idle:                                # no call in flight: free the runtime's objects now
+        for p in list(_LIVE):
+            graph = p._graph
+            if graph is not None:
+                graph.release()
 
 
 # Before the interpreter joins its non-daemon threads (threading's own exit hook, the one

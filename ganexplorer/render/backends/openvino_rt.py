@@ -83,8 +83,10 @@ class Graph:
             self._core.set_property({"CACHE_DIR": str(blob_cache)})
         self._model = self._core.read_model(str(folder / "model.xml"))
         self._compiled: dict[int, object] = {}
+        # one infer request per (calling thread, thread count): requests are not thread-safe.
+        # Kept here rather than in a threading.local so `release` can free a daemon thread's too.
+        self._requests: dict[tuple[int, int], object] = {}
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def compile(self, threads: int):
         with self._lock:
@@ -107,9 +109,23 @@ class Graph:
 
     def run(self, ws: torch.Tensor, threads: int) -> torch.Tensor:
         """ws [N, num_ws, w_dim] -> image [N, C, R, R] float32 (a fresh tensor)."""
-        reqs = self._local.__dict__.setdefault("requests", {})
-        req = reqs.get(threads)
-        if req is None:   # one request per calling thread: requests are not thread-safe
-            req = reqs[threads] = self.compile(threads).create_infer_request()
+        key = (threading.get_ident(), threads)
+        with self._lock:
+            req = self._requests.get(key)
+        if req is None:
+            req = self.compile(threads).create_infer_request()
+            with self._lock:
+                self._requests[key] = req
         out = req.infer([np.ascontiguousarray(ws.detach().cpu().numpy(), dtype=np.float32)])
         return torch.from_numpy(np.array(out[0], dtype=np.float32, copy=True))
+
+    def release(self) -> None:
+        """Free the requests, compiled models and the runtime now. At exit this must happen
+        while the interpreter still runs: OpenVINO objects left to the process's static
+        destructors (a daemon render thread's request, say) abort it ("terminate called
+        without an active exception")."""
+        with self._lock:
+            self._requests.clear()
+            self._compiled.clear()
+            self._model = None
+            self._core = None

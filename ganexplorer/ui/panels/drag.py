@@ -17,7 +17,6 @@ the mask are gestures kept here, like the Edit panel's strokes.
 """
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,16 +28,14 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout)
 
-from ...atomic import atomic_write_text
 from ...export.images import to_uint8
 from ...latent.drag import PAPER_N_WS, DragConfig, drag_steps, feature_layer, tracking_radius
-from ...latent.drag_record import DragRecording, draw_markers
+from ...latent.drag_record import DragRecording
 from ...models.loaded import LoadedModel
 from ...render.mailbox import Mailbox
-from ...render.synth import synthesize
 from ...session.state import SessionState
 from ...views import View
-from ...views.drag import DragState
+from ...views.drag import DragState, save_recording
 from ..context import PanelContext
 from ..widgets.drag_overlay import DragOverlay
 from ..widgets.tool_row import tool_row
@@ -92,22 +89,6 @@ def drag_worker(G, ws, handles, targets, mask, cfg: DragConfig, stop: threading.
             wake.set()
             yield None
     return DragOutcome(last.ws, last.handles, last.step, last.reached, last.cancelled, last.elapsed, rec)
-
-
-def save_recording(G, rec: DragRecording, path: str, noise_mode: str, markers: bool, meta: dict,
-                   fps: float = 12.0) -> str:
-    """Worker: render the recorded latents, draw the points, write GIF/MP4 and, beside it,
-    NAME.json with the settings and the handle track (the CLI's --json layout)."""
-    from ...export.animation import save_animation
-    ws = rec.frames_ws()
-    frames = to_uint8(synthesize(G, ws, noise_mode))
-    if markers:
-        frames = draw_markers(frames, rec.frame_handles(), rec.targets)
-    out = save_animation(frames, path, fps=fps)
-    side = out.with_suffix(".json")
-    atomic_write_text(side, json.dumps({**meta, "animation": out.name, "frames": len(frames),
-                                        "track": rec.track()}, indent=1))
-    return f"{out.name} ({len(frames)} frames) and {side.name}"
 
 
 def paint_segment(mask: np.ndarray, x0: float, y0: float, x1: float, y1: float, radius: float) -> None:
