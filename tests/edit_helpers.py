@@ -121,3 +121,15 @@ def tiny_trained_dcgan(steps: int = 400, seed: int = 0) -> tuple[DCGANGenerator,
     G.eval().requires_grad_(False)
     D.eval().requires_grad_(False)
     return G, D, time.perf_counter() - t0
+
+
+def bundled_stylegan2_path():
+    """resources/models/*stylegan2*.safetensors (the shipped 64-px model); skips the test when
+    it is missing."""
+    import pytest
+
+    from ganexplorer.resources import bundled_models
+    found = [p for p in bundled_models() if "stylegan2" in p.name.lower()]
+    if not found:
+        pytest.skip("no bundled StyleGAN2 in resources/models")
+    return found[0]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from backend_fixtures import isolated_backends, needs_openvino  # noqa: F401 (fixture)
 from ganexplorer.render import backends
 from ganexplorer.render.backends import graphs, openvino_rt, threads
 from ganexplorer.render.backends import selection as select
@@ -16,21 +17,10 @@ from ganexplorer.render.backends import setting as preference
 from ganexplorer.render.synth import steered, synthesize
 from tiny_models import tiny_dcgan
 
-needs_openvino = pytest.mark.skipif(not openvino_rt.available(), reason="OpenVINO is not installed")
-
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Own cache folder, no saved preference, a fresh in-memory graph table."""
-    monkeypatch.setenv("GANEXPLORER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("GANEXPLORER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.delenv("GANEXPLORER_BACKEND", raising=False)
-    monkeypatch.setattr(graphs, "CACHE", graphs.GraphCache())
-    monkeypatch.setattr(select, "CACHE", graphs.CACHE)
-    preference.set_preference(None)
+def auto_default(isolated_backends, monkeypatch):
     monkeypatch.setattr(preference, "DEFAULT", "auto")   # these tests exercise 'auto'
-    yield
-    preference.set_preference(None)
 
 
 def _ws(G, n=2, seed=0):

@@ -15,29 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend_fixtures import isolated_backends, needs_openvino  # noqa: F401 (fixture)
 from ganexplorer.render import backends
 from ganexplorer.render.backends import graphs, openvino_rt
-from ganexplorer.render.backends import selection as select
 from ganexplorer.render.backends import setting as preference
 from ganexplorer.render.synth import synthesize
 from tiny_models import tiny_dcgan
 
-needs_openvino = pytest.mark.skipif(not openvino_rt.available(), reason="OpenVINO is not installed")
 HERE = Path(__file__).resolve().parent
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]   # a converter that never ends
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GANEXPLORER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("GANEXPLORER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.delenv("GANEXPLORER_BACKEND", raising=False)
-    monkeypatch.setattr(graphs, "CACHE", graphs.GraphCache())
-    monkeypatch.setattr(select, "CACHE", graphs.CACHE)
-    preference.set_preference(None)
-    yield
-    graphs.CACHE.clear()
-    preference.set_preference(None)
 
 
 def _ws(G, n=1):

@@ -14,9 +14,8 @@ from ganexplorer.cli import main
 from ganexplorer.export.metadata import read_metadata
 from ganexplorer.latent.drag import (DragConfig, disc_offsets, drag_steps, feature_layer, run_drag,
                                      sample_features, track_points)
-from ganexplorer.resources import bundled_models
 
-from edit_helpers import torch_threads
+from edit_helpers import bundled_stylegan2_path, torch_threads
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +24,7 @@ def one_thread():
         yield
 
 
-def _sg2_path():
-    found = [p for p in bundled_models() if "stylegan2" in p.name.lower()]
-    if not found:
-        pytest.skip("no bundled StyleGAN2 in resources/models")
-    return found[0]
+_sg2_path = bundled_stylegan2_path
 
 
 @pytest.fixture(scope="module")

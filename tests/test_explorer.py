@@ -7,12 +7,13 @@ import sys
 
 import numpy as np
 import pytest
+from core_fixtures import core, model  # noqa: F401 (pytest fixtures)
 from tiny_models import save_tiny_dcgan
 
 from ganexplorer.models.registry import load_model
 from ganexplorer.render.renderer import Renderer
 from ganexplorer.render.synth import seeds_to_ws
-from ganexplorer.session.explorer import Explorer, InlineJobs
+from ganexplorer.session.explorer import Explorer
 from ganexplorer.session.io import SessionError, save_session
 from ganexplorer.session.state import Group, SessionState
 from ganexplorer.views import View
@@ -21,20 +22,6 @@ from ganexplorer.views import View
 class Drag:
     """A gesture token as a slider makes one: `done` turns True on release."""
     done = False
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return load_model(save_tiny_dcgan(tmp_path_factory.mktemp("m") / "tiny.safetensors"))
-
-
-@pytest.fixture
-def core(model, tmp_path):
-    sent = []
-    c = Explorer(InlineJobs(), submit=sent.append, recovery_dir=tmp_path / "recovery")
-    c.sent = sent
-    c.model_loaded(model)
-    return c
 
 
 RENDERER = Renderer(cpu_threads=1)

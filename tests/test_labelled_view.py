@@ -3,34 +3,17 @@ figure (has / lacks / along the learned direction) and the page of thumbnails.""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from tiny_models import save_tiny_dcgan
+from core_fixtures import core, model  # noqa: F401 (pytest fixtures)
 
 from ganexplorer.latent.directions import apply_direction
-from ganexplorer.models.registry import load_model
 from ganexplorer.render.renderer import Renderer
 from ganexplorer.render.synth import seeds_to_ws
-from ganexplorer.session.explorer import Explorer, InlineJobs
 from ganexplorer.session.io import load_session, save_session
 from ganexplorer.session.state import SavedDirection, SessionState
 from ganexplorer.views import View
 from ganexplorer.views.labels import WALK_STEPS, LabelsState, Mark, training_set
 
 RENDERER = Renderer(cpu_threads=1)
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return load_model(save_tiny_dcgan(tmp_path_factory.mktemp("m") / "tiny.safetensors"))
-
-
-@pytest.fixture
-def core(model, tmp_path):
-    sent = []
-    c = Explorer(InlineJobs(), submit=sent.append, recovery_dir=tmp_path / "recovery")
-    c.sent = sent
-    c.model_loaded(model)
-    return c
 
 
 def show(core):

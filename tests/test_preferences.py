@@ -5,29 +5,13 @@ from __future__ import annotations
 import shutil
 import sys
 
-import pytest
 from ui_support import WAIT_MS, dcgan_path, settings, window  # noqa: F401  (fixtures)
 
+from backend_fixtures import isolated_backends, needs_openvino  # noqa: F401 (fixture)
 from ganexplorer.render import backends
-from ganexplorer.render.backends import graphs, openvino_rt
-from ganexplorer.render.backends import selection as select
+from ganexplorer.render.backends import graphs
 from ganexplorer.render.backends import setting
 from ganexplorer.ui.dialogs.preferences import PreferencesDialog
-
-needs_openvino = pytest.mark.skipif(not openvino_rt.available(), reason="OpenVINO is not installed")
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GANEXPLORER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("GANEXPLORER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.delenv("GANEXPLORER_BACKEND", raising=False)
-    monkeypatch.setattr(graphs, "CACHE", graphs.GraphCache())
-    monkeypatch.setattr(select, "CACHE", graphs.CACHE)
-    setting.set_preference(None)
-    yield
-    graphs.CACHE.clear()
-    setting.set_preference(None)
 
 
 def _open(w) -> PreferencesDialog:

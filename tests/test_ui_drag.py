@@ -13,8 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from ui_support import WAIT_MS, dcgan_path, make_window, open_and_wait, settings, settle  # noqa: F401
 
-from edit_helpers import torch_threads
-from ganexplorer.resources import bundled_models
+from edit_helpers import bundled_stylegan2_path, torch_threads
 from ganexplorer.ui.panels.drag import DragPanel
 from ganexplorer.views import View
 
@@ -29,11 +28,7 @@ def one_thread():
         yield
 
 
-def _sg2_path():
-    found = [p for p in bundled_models() if "stylegan2" in p.name.lower()]
-    if not found:
-        pytest.skip("no bundled StyleGAN2 in resources/models")
-    return found[0]
+_sg2_path = bundled_stylegan2_path
 
 
 def _shown_panel(qtbot, w) -> DragPanel:

@@ -9,31 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_models import save_tiny_dcgan
+from core_fixtures import core, model  # noqa: F401 (pytest fixtures)
 
-from ganexplorer.models.registry import load_model
 from ganexplorer.render.renderer import Renderer
-from ganexplorer.session.explorer import Explorer, InlineJobs
 from ganexplorer.session.io import load_session, save_session
 from ganexplorer.session.state import Edit, Endpoint, Group, ModelRef, SavedDirection, SessionState, same
 from ganexplorer.views import MODULES, REGISTRY, BuildContext, View, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = Path(__file__).parent / "data" / "session_v1.ganexplorer.json"   # written by the flat-field code
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return load_model(save_tiny_dcgan(tmp_path_factory.mktemp("m") / "tiny.safetensors"))
-
-
-@pytest.fixture
-def core(model, tmp_path):
-    sent = []
-    c = Explorer(InlineJobs(), submit=sent.append, recovery_dir=tmp_path / "recovery")
-    c.sent = sent
-    c.model_loaded(model)
-    return c
 
 
 def test_every_view_has_one_module_a_sub_state_and_a_panel():

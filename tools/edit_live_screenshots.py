@@ -32,15 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     from PIL import Image
 
-    from edit_screenshots import mouse_stroke
+    from edit_screenshots import faces_model, mouse_stroke
     from ganexplorer.export.images import to_uint8
-    from ganexplorer.models import samples
     from ganexplorer.render.synth import seeds_to_ws, synthesize
     from ganexplorer.ui.headless import open_window, settle, wait_until
-    model = a.model
-    if model is None:
-        faces = [s.path for s in samples.list_sample_models() if "Faces" in s.name]
-        model = faces[0] if faces else None
+    model = a.model or faces_model()
     w = open_window(model, size=(1280, 800))
     w.change(f"seed {a.seed}", None, seed=a.seed)
     settle(w)

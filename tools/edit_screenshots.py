@@ -41,6 +41,13 @@ def mouse_stroke(view, points) -> None:
     send(QEvent.Type.MouseButtonRelease, to_widget(*points[-1]), Qt.MouseButton.NoButton)
 
 
+def faces_model():
+    """The sample face DCGAN's path (the shots' default model), or None for the app's default."""
+    from ganexplorer.models import samples
+    faces = [s.path for s in samples.list_sample_models() if "Faces" in s.name]
+    return faces[0] if faces else None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="checkpoint (default: the sample face DCGAN)")
@@ -49,12 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    from ganexplorer.models import samples
     from ganexplorer.ui.headless import open_window, settle, wait_until
-    model = a.model
-    if model is None:
-        faces = [s.path for s in samples.list_sample_models() if "Faces" in s.name]
-        model = faces[0] if faces else None
+    model = a.model or faces_model()
     w = open_window(model, size=(1280, 1000))
     w.change(f"seed {a.seed}", None, seed=a.seed)
     settle(w)

@@ -227,10 +227,11 @@ class LabelsPanel(Panel):
         fig = result.extras.get("labels_page")
         key = result.extra_keys.get("labels_page")
         pins_changed = "pins" in result.extra_keys and result.extra_keys["pins"] != getattr(self, "_pins_key", None)
-        if fig is not None and key != self._page_key:
+        page_changed = fig is not None and key != self._page_key
+        if page_changed:
             self._page_key = key
             self._page_tiles = {int(s): t for s, t in zip(fig.meta.get("seeds", []), fig.tiles)}
-        if (fig is not None and key == self._page_key) or pins_changed:
+        if page_changed or pins_changed:       # an unchanged page and pins: the grid stands
             self._pins_key = result.extra_keys.get("pins")
             self._show_grid(self.ctx.state)
 
