@@ -12,8 +12,9 @@ catalogue), the same image budget (kimg of real images shown to D) and the same 
          Adam(2e-4, betas 0.5/0.999), batch 64, a shuffling DataLoader; D on reals then fakes,
          then G; no EMA. Its G is evaluated as trained.
   ours   `trainer.loop.iter_train` with the preset's defaults (dcgan-32: the same networks,
-         loss, optimiser and batch, plus our EMA generator and bfloat16 autocast where the
-         CPU runs it natively). Its EMA generator is evaluated: that is what it ships.
+         loss and optimiser, batch 16 instead of 64, plus our EMA generator and bfloat16
+         autocast where the CPU runs it natively). Its EMA generator is evaluated: that is
+         what it ships.
   rpgan  (--rpgan) ours with the R3GAN recipe: `--loss rpgan` (R1 + R2), Adam beta1 0, and
          the cosine schedules of γ, learning rate, beta2 and EMA half-life over the run
          (trainer.config.R3GAN_RECIPE, with --rpgan-gamma).

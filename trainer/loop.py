@@ -5,6 +5,7 @@ A run goes through four phases, each in its own module:
   networks.py      the device, G, D, G_ema and their optimisers (identical on every rank)
   run_folder.py    the run folder: its rules, the leftovers of a kill, every (atomic) write
   resume_state.py  what --resume continues from: saved at snapshots, loaded when continuing
+                   (init_weights.py: --init, a run's first weights from a checkpoint)
   step.py          one D update and one G update
 and progress.py keeps the tick statistics. Per step the host never waits on the device:
 batches are drawn on the device, losses are accumulated in device tensors and read only
@@ -31,6 +32,7 @@ from . import run_folder as folder
 from .augment import Augment
 from .config import TrainConfig
 from .data import BatchSource, DatasetError, batch_problem, load_dataset
+from .init_weights import load_init
 from .networks import (GenerateStep, TrainError, amp_enabled, autocast_factory, bf16_native,  # noqa: F401
                        build_networks, grid_latents, make_networks, resolve_device, sample_grid, wrap)
 from .progress import TickStats
@@ -102,6 +104,11 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
         else:
             step, nimg = resume_state.restore(state, nets, aug, gen, src, dist)
             resumed_from = used.name
+    if resumed_from is None:
+        if cfg.init:
+            load_init(nets, cfg.init)
+        if cfg.augment == "ada":
+            aug.p.fill_(cfg.ada_p)
     wrap(nets, cfg, device, dist)
     use_amp = amp_enabled(cfg, device)
     train_step = TrainStep(cfg, nets, aug, autocast_factory(device, use_amp), gen, dist)
