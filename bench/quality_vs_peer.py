@@ -198,13 +198,7 @@ def split_reals(images_u8: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Te
     if 2 * n > len(images_u8):
         raise SystemExit(f"quality_vs_peer: --num-reals {n} needs {2 * n} images for the floor "
                          f"(reference + as many others); the dataset has {len(images_u8)}")
-    perm = torch.from_numpy(np.random.RandomState(0).permutation(len(images_u8)))
-    return images_u8[perm[:n]], images_u8[perm[n:2 * n]]
-
-
-def cached_features(images_u8: torch.Tensor) -> np.ndarray:
-    f = metrics.real_features(images_u8)
-    return f if f is not None else metrics.real_features(images_u8, metrics.features(images_u8, torch.device("cpu")))
+    return metrics.split_reals(images_u8, n, seed=0)
 
 
 def score(G: nn.Module, ref_f: np.ndarray, n: int, seed: int) -> dict[str, Any]:
@@ -332,10 +326,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{torch.get_num_threads()}; {len(rows)} earlier rows in {a.results}", flush=True)
 
     t0 = time.perf_counter()
-    ref_f = cached_features(ref)
+    ref_f = metrics.cached_features(ref)
     floor = {"kind": "floor", **base}
     if row_key(floor) not in done:
-        other_f = cached_features(others)
+        other_f = metrics.cached_features(others)
         floor.update(fid=metrics.fid_from_features(ref_f, other_f), kid=metrics.kid_from_features(ref_f, other_f))
         rows.append(floor)
         append_result(a.results, floor)

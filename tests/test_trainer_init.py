@@ -71,3 +71,16 @@ def test_a_resumed_run_no_longer_needs_its_init_file(tmp_path, snapshot):
     assert cfg.init == str(first) and cfg.validate() == []
     ev, res = run_all(cfg)
     assert ev[-1]["reason"] == "done" and res["step"] == 2
+
+
+def test_init_keeps_the_ema_half_life_from_the_first_step(tmp_path, snapshot):
+    """From scratch the EMA ramp-up makes G_ema follow G early; a trained start must not lose
+    its average that way (half-life 10 kimg: one step of 16 images barely moves G_ema)."""
+    ckpt = load_checkpoint(snapshot).nets["G"].state_dict()
+    _, res = run_all(tiny(tmp_path / "ft", kimg=0.016, init=str(snapshot), lr_G=1e-2, ema_kimg=10, ema_rampup=0.05))
+    moved = ema_moved = 0.0
+    for k, v in res["G"].state_dict().items():
+        if v.is_floating_point() and "running" not in k:
+            moved += (v.float() - ckpt[k].float()).abs().sum().item()
+            ema_moved += (res["G_ema"].state_dict()[k].float() - ckpt[k].float()).abs().sum().item()
+    assert moved > 0 and ema_moved < 0.01 * moved

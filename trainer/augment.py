@@ -69,11 +69,12 @@ class Augment:
 
     def __init__(self, mode: str, ops: str, device: torch.device, generator: torch.Generator,
                  target: float = 0.6, speed: float = 0.0,
-                 reduce: Callable[[torch.Tensor], torch.Tensor] = lambda t: t):
+                 reduce: Callable[[torch.Tensor], torch.Tensor] = lambda t: t, p: float = 0.0):
         self.mode = mode                 # 'none' | 'diffaug' | 'ada'
         self.ops = [o for o in ops.split(",") if o]
         self.gen = generator
-        self.p = torch.tensor(1.0 if mode == "diffaug" else 0.0, device=device)
+        # ada starts at `p` (--ada-p; a resumed run's saved p replaces it in load_state)
+        self.p = torch.tensor(1.0 if mode == "diffaug" else p if mode == "ada" else 0.0, device=device)
         self.target = target
         self.speed = speed               # p change per adjustment, = batch*interval/(ada_kimg*1000)
         self._rt_sum = torch.zeros((), device=device)

@@ -49,7 +49,7 @@ class TrainConfig:
     out: str = ""                       # run directory (created; must be empty or absent unless resuming)
     preset: str = ""                    # name of the preset the defaults came from (record only)
     resume: str = ""                    # run directory to continue; its config.json wins
-    init: str = ""                      # a checkpoint (.safetensors) whose G and D start this run (fine-tuning)
+    init: str = ""                      # a checkpoint whose G and D start this run (fine-tuning; no EMA ramp-up)
     # --- networks
     arch: str = "dcgan"                 # 'dcgan' | 'stylegan2'
     resolution: int = 32                # image side; the data is resized to it

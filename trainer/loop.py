@@ -93,7 +93,7 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
     nets = make_networks(cfg, ds.channels, device, dist)
     aug = Augment(cfg.augment, cfg.diffaug_ops, device, gen, cfg.ada_target,
                   cfg.batch * cfg.ada_interval / (cfg.ada_kimg * 1000),
-                  reduce=lambda t: dist_glue.all_sum(dist, t))
+                  reduce=lambda t: dist_glue.all_sum(dist, t), p=cfg.ada_p)
 
     # ---- resume state: the newest that loads and is finite; none yet means step 0
     step, nimg, resumed_from = 0, 0, None
@@ -104,11 +104,8 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
         else:
             step, nimg = resume_state.restore(state, nets, aug, gen, src, dist)
             resumed_from = used.name
-    if resumed_from is None:
-        if cfg.init:
-            load_init(nets, cfg.init)
-        if cfg.augment == "ada":
-            aug.p.fill_(cfg.ada_p)
+    if resumed_from is None and cfg.init:
+        load_init(nets, cfg.init)
     wrap(nets, cfg, device, dist)
     use_amp = amp_enabled(cfg, device)
     train_step = TrainStep(cfg, nets, aug, autocast_factory(device, use_amp), gen, dist)
@@ -195,6 +192,8 @@ def iter_train(cfg: TrainConfig, stop: Callable[[], bool] | threading.Event | No
             step += 1
             if cfg.ema_kimg <= 0:
                 beta = 0.0
+            elif cfg.init:              # G starts trained: no ramp-up, the average keeps its half-life
+                beta = losses.ema_beta(cfg.batch, nimg, cfg.ema_kimg, 0.0)
             elif sched is not None:     # the half-life ramps from 0 with the schedule instead
                 beta = losses.ema_beta(cfg.batch, nimg, sched.ema_half_life_kimg(nimg), 0.0)
             else:

@@ -189,17 +189,38 @@ def kid_from_features(a: np.ndarray, b: np.ndarray, num_subsets: int = 100,
     return float(t / num_subsets / m)
 
 
+def split_reals(images_u8: torch.Tensor, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference reals (n of them, fixed by seed) and the next n, disjoint: the floor's
+    other reals. The reference is all images when n covers them (no floor then)."""
+    if n >= len(images_u8):
+        return images_u8, images_u8[:0]
+    perm = torch.from_numpy(np.random.RandomState(seed).permutation(len(images_u8)))
+    return images_u8[perm[:n]], images_u8[perm[n:2 * n]]
+
+
+def cached_features(images_u8: torch.Tensor, device: torch.device | str = "cpu") -> np.ndarray:
+    f = real_features(images_u8)
+    return f if f is not None else real_features(images_u8, features(images_u8, torch.device(device)))
+
+
+def floor_fid_kid(ds, num_reals: int, device: torch.device | str = "cpu", seed: int = 0) -> dict[str, Any]:
+    """What a perfect generator would score at this sample count: fid_kid's reference reals
+    against as many other reals of the same dataset (FID is biased upward at small counts)."""
+    ref, others = split_reals(ds.images, num_reals, seed)
+    if len(others) < num_reals:
+        raise MetricError(f"the floor at {num_reals:,} reals needs {2 * num_reals:,} images; "
+                          f"the dataset has {len(ds.images):,}")
+    ref_f, other_f = cached_features(ref, device), cached_features(others, device)
+    return {"fid_real_vs_real": fid_from_features(ref_f, other_f),
+            "kid_real_vs_real": kid_from_features(ref_f, other_f), "n": int(num_reals)}
+
+
 def fid_kid(G, ds, num_fakes: int = 2000, device: torch.device | str = "cpu", seed: int = 0,
             num_reals: int | None = None) -> dict[str, Any]:
     """FID and KID of G against dataset `ds` (a trainer.data.Dataset)."""
     device = torch.device(device)
-    reals = ds.images
-    if num_reals is not None and num_reals < len(reals):
-        idx = torch.from_numpy(np.random.RandomState(seed).choice(len(reals), num_reals, replace=False))
-        reals = reals[idx]
-    real_f = real_features(reals)
-    if real_f is None:
-        real_f = real_features(reals, features(reals, device))
+    reals = ds.images if num_reals is None else split_reals(ds.images, num_reals, seed)[0]
+    real_f = cached_features(reals, device)
     if len(real_f) < 2 or num_fakes < 2:
         raise MetricError("FID needs at least 2 real and 2 generated images")
     fake_f = features(generate_u8(G, num_fakes, device, seed), device)

