@@ -212,7 +212,9 @@ def floor_fid_kid(ds, num_reals: int, device: torch.device | str = "cpu", seed: 
                           f"the dataset has {len(ds.images):,}")
     ref_f, other_f = cached_features(ref, device), cached_features(others, device)
     return {"fid_real_vs_real": fid_from_features(ref_f, other_f),
-            "kid_real_vs_real": kid_from_features(ref_f, other_f), "n": int(num_reals)}
+            "kid_real_vs_real": kid_from_features(ref_f, other_f), "n": int(num_reals),
+            "note": f"{num_reals:,} reals vs {num_reals:,} other reals of {ds.name}: what a perfect "
+                    "generator would score at these sample counts"}
 
 
 def fid_kid(G, ds, num_fakes: int = 2000, device: torch.device | str = "cpu", seed: int = 0,
