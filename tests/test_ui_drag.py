@@ -183,7 +183,8 @@ def test_recording_saves_gif_and_mp4_with_the_track(qtbot, sg2, tmp_path):
     hx, hy = (int((c + 0.5) * s) for c in p._rec_meta["handles"][0])
     tx, ty = (int((c + 0.5) * s) for c in TARGET)
     assert first[hy, hx, 0] > 180 and first[hy, hx, 2] < 90      # a red handle dot
-    assert first[ty, tx, 2] > 180 and first[ty, tx, 0] < 90      # a blue target dot
+    r, g, b = first[ty, tx].astype(int)
+    assert b > r + 80 and b > g + 50                             # a blue target dot (GIF palettes shift it)
 
 
 def test_a_dcgan_says_why_dragging_is_not_available(qtbot, settings, dcgan_path):  # noqa: F811
